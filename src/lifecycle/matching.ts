@@ -1,0 +1,35 @@
+import type { Entry, LifecycleObject } from "./model.js";
+import { holdsCluster, sameGateway } from "./model.js";
+
+/**
+ * Finds the entry of `other` that holds the same installation as `entry` on `cluster`: the same
+ * key on that cluster and, for GLM, the same gateway identity. Old and new objects are compared
+ * installation by installation, never by list index.
+ */
+export function counterpart(entry: Entry, cluster: string, other: LifecycleObject | undefined): Entry | undefined {
+  if (!other) return undefined;
+  const isGateway = other.kind.short === "GLM";
+  let fallback: Entry | undefined;
+  for (const candidate of other.entries) {
+    if (candidate.key !== entry.key || !holdsCluster(candidate, cluster)) continue;
+    if (!isGateway) return candidate;
+    if (!sameGateway(candidate, entry)) continue;
+    // Prefer the entry declaring exactly the same gateways (an ingress and an east-west gateway
+    // of one revision are two installations); fall back to any overlapping one.
+    if (candidate.gateways.join() === entry.gateways.join()) return candidate;
+    fallback ??= candidate;
+  }
+  return fallback;
+}
+
+/** True when `other` installs something on `cluster` (for GLM: the same gateway as `entry`). */
+export function installsOn(other: LifecycleObject, cluster: string, like: Entry): boolean {
+  const isGateway = other.kind.short === "GLM";
+  return other.entries.some((e) => holdsCluster(e, cluster) && (!isGateway || sameGateway(e, like)));
+}
+
+/** Entries of `object` that hold `cluster` and, for GLM, are the same gateway as `like`. */
+export function entriesOn(object: LifecycleObject, cluster: string, like?: Entry): Entry[] {
+  const isGateway = object.kind.short === "GLM";
+  return object.entries.filter((e) => holdsCluster(e, cluster) && (!isGateway || !like || sameGateway(e, like)));
+}

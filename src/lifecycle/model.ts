@@ -1,0 +1,186 @@
+import type { LifecycleKind } from "./kinds.js";
+import { formatPath, isPlainObject, type JsonObject, type PathSegment } from "./values.js";
+
+/** One cluster listed by an entry. */
+export interface ClusterRef {
+  readonly name: string;
+  /** `defaultRevision` (ILM) or `activeGateway` (GLM); absent reads as false. */
+  readonly flag: boolean;
+  readonly index: number;
+}
+
+/** One element of `spec.installations`. */
+export interface Entry {
+  readonly index: number;
+  /** The installation key; "" for a revisionless entry. */
+  readonly key: string;
+  readonly clusters: readonly ClusterRef[];
+  readonly skip: boolean;
+  /** `istioOperatorSpec`, {} when absent. */
+  readonly spec: JsonObject;
+  readonly controlPlaneRevision: unknown;
+  /** GLM gateway identity: `namespace/name` of every gateway the entry declares; empty = any. */
+  readonly gateways: readonly string[];
+  readonly raw: JsonObject;
+}
+
+export interface ShapeProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** A lifecycle object as the rules see it. */
+export interface LifecycleObject {
+  readonly kind: LifecycleKind;
+  readonly entries: readonly Entry[];
+  /** The first place where the object is not of the shape the rules need (LG305). */
+  readonly shapeProblem: ShapeProblem | undefined;
+}
+
+const INSTALLATIONS: PathSegment[] = ["spec", "installations"];
+
+export function entryPath(entry: Pick<Entry, "index">, ...rest: PathSegment[]): string {
+  return formatPath([...INSTALLATIONS, entry.index, ...rest]);
+}
+
+export const INSTALLATIONS_PATH = formatPath(INSTALLATIONS);
+
+function describeType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "an object";
+  return `a ${typeof value} (${JSON.stringify(value)})`;
+}
+
+function gatewayIdentity(spec: JsonObject): string[] {
+  const components = spec.components;
+  if (!isPlainObject(components)) return [];
+  const namespaceDefault = typeof spec.namespace === "string" ? spec.namespace : "";
+  const ids = new Set<string>();
+  for (const field of ["ingressGateways", "egressGateways"]) {
+    const gateways = components[field];
+    if (!Array.isArray(gateways)) continue;
+    for (const gateway of gateways) {
+      if (!isPlainObject(gateway) || typeof gateway.name !== "string" || gateway.name === "") continue;
+      const namespace = typeof gateway.namespace === "string" && gateway.namespace !== "" ? gateway.namespace : namespaceDefault;
+      ids.add(`${namespace}/${gateway.name}`);
+    }
+  }
+  return [...ids].sort();
+}
+
+/**
+ * Reads a lifecycle object. It never throws: what cannot be read is skipped and the first such
+ * place is returned as `shapeProblem`, so that a malformed *old* object (stored before the
+ * webhook was installed) can still be compared best-effort while a malformed *new* object is
+ * denied with LG305.
+ */
+export function readLifecycleObject(kind: LifecycleKind, object: unknown): LifecycleObject {
+  let shapeProblem: ShapeProblem | undefined;
+  const problem = (segments: PathSegment[], message: string): void => {
+    shapeProblem ??= { path: formatPath(segments), message };
+  };
+  const entries: Entry[] = [];
+
+  const spec = isPlainObject(object) ? object.spec : undefined;
+  if (spec !== undefined && spec !== null && !isPlainObject(spec)) {
+    problem(["spec"], `spec must be an object, not ${describeType(spec)}`);
+  }
+  const installations = isPlainObject(spec) ? spec.installations : undefined;
+  if (installations !== undefined && installations !== null && !Array.isArray(installations)) {
+    problem(INSTALLATIONS, `spec.installations must be a list, not ${describeType(installations)}`);
+  }
+
+  (Array.isArray(installations) ? installations : []).forEach((item: unknown, index) => {
+    const at = (...rest: PathSegment[]): PathSegment[] => [...INSTALLATIONS, index, ...rest];
+    if (!isPlainObject(item)) {
+      problem(at(), `an installation entry must be an object, not ${describeType(item)}`);
+      return;
+    }
+    const rawKey = item[kind.keyField];
+    let key = "";
+    if (typeof rawKey === "string") key = rawKey;
+    else if (rawKey !== undefined && rawKey !== null) {
+      problem(at(kind.keyField), `${kind.keyField} must be a string, not ${describeType(rawKey)} (quote it in YAML)`);
+      key = String(rawKey);
+    }
+
+    const skipValue = item.skipUpgradeValidation;
+    if (skipValue !== undefined && skipValue !== null && typeof skipValue !== "boolean") {
+      problem(at("skipUpgradeValidation"), `skipUpgradeValidation must be a boolean, not ${describeType(skipValue)}`);
+    }
+
+    const clusters: ClusterRef[] = [];
+    const rawClusters = item.clusters;
+    if (rawClusters !== undefined && rawClusters !== null && !Array.isArray(rawClusters)) {
+      problem(at("clusters"), `clusters must be a list, not ${describeType(rawClusters)}`);
+    }
+    (Array.isArray(rawClusters) ? rawClusters : []).forEach((cluster: unknown, clusterIndex) => {
+      if (!isPlainObject(cluster)) {
+        problem(at("clusters", clusterIndex), `a cluster must be an object with a name, not ${describeType(cluster)}`);
+        return;
+      }
+      if (typeof cluster.name !== "string") {
+        problem(at("clusters", clusterIndex, "name"), `a cluster name must be a string, not ${describeType(cluster.name)}`);
+        return;
+      }
+      const flag = cluster[kind.flagField];
+      if (flag !== undefined && flag !== null && typeof flag !== "boolean") {
+        problem(at("clusters", clusterIndex, kind.flagField), `${kind.flagField} must be a boolean, not ${describeType(flag)}`);
+      }
+      clusters.push({ name: cluster.name, flag: flag === true, index: clusterIndex });
+    });
+
+    const rawSpec = item.istioOperatorSpec;
+    if (rawSpec !== undefined && rawSpec !== null && !isPlainObject(rawSpec)) {
+      problem(at("istioOperatorSpec"), `istioOperatorSpec must be an object, not ${describeType(rawSpec)}`);
+    }
+    const iop: JsonObject = isPlainObject(rawSpec) ? rawSpec : {};
+    if (iop.tag !== undefined && iop.tag !== null && typeof iop.tag !== "string") {
+      problem(at("istioOperatorSpec", "tag"), `tag must be a string, not ${describeType(iop.tag)}: quote it in YAML ("${String(iop.tag)}")`);
+    }
+    const controlPlaneRevision = item.controlPlaneRevision;
+    if (controlPlaneRevision !== undefined && controlPlaneRevision !== null && typeof controlPlaneRevision !== "string") {
+      problem(at("controlPlaneRevision"), `controlPlaneRevision must be a string, not ${describeType(controlPlaneRevision)}`);
+    }
+
+    entries.push({
+      index,
+      key,
+      clusters,
+      skip: skipValue === true,
+      spec: iop,
+      controlPlaneRevision,
+      gateways: kind.short === "GLM" ? gatewayIdentity(iop) : [],
+      raw: item,
+    });
+  });
+
+  return { kind, entries, shapeProblem };
+}
+
+/** How a key reads in messages. */
+export function revisionLabel(key: string): string {
+  return key === "" ? "(revisionless)" : key;
+}
+
+/** Two GLM entries are the same gateway when either declares no names or they share one. */
+export function sameGateway(a: Entry, b: Entry): boolean {
+  if (a.gateways.length === 0 || b.gateways.length === 0) return true;
+  return a.gateways.some((g) => b.gateways.includes(g));
+}
+
+export function holdsCluster(entry: Entry, cluster: string): boolean {
+  return entry.clusters.some((c) => c.name === cluster);
+}
+
+export function flagOn(entry: Entry, cluster: string): boolean {
+  return entry.clusters.some((c) => c.name === cluster && c.flag);
+}
+
+/** Every cluster name an object mentions, in first-seen order. */
+export function clusterNames(object: LifecycleObject): string[] {
+  const names = new Set<string>();
+  for (const entry of object.entries) for (const c of entry.clusters) names.add(c.name);
+  return [...names];
+}

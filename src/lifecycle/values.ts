@@ -1,0 +1,99 @@
+/**
+ * Value comparison with the spec's notion of "Empty": absent, null, {} and [] are the same value.
+ * Object key order never matters; array order does.
+ */
+
+export type JsonObject = { [key: string]: unknown };
+
+export function isPlainObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function isEmpty(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  if (isPlainObject(value)) return Object.keys(value).length === 0;
+  return false;
+}
+
+/** A path segment: an object key or an array index. */
+export type PathSegment = string | number;
+
+const SIMPLE_KEY = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
+
+/**
+ * Formats a path the way Kubernetes field errors do: `a.b[0].c`, with keys that are not plain
+ * identifiers (annotations, dotted Helm keys) in brackets: `values[sidecar.istio.io/inject]`.
+ */
+export function formatPath(segments: readonly PathSegment[]): string {
+  let out = "";
+  for (const segment of segments) {
+    if (typeof segment === "number") out += `[${segment}]`;
+    else if (SIMPLE_KEY.test(segment)) out += out === "" ? segment : `.${segment}`;
+    else out += `[${segment}]`;
+  }
+  return out;
+}
+
+/**
+ * Returns the path (relative to the compared values) of the first difference between `a` and
+ * `b`, or undefined when they are equal under Empty semantics. Keys are visited in the order of
+ * `b` (the new value, which is what the user is looking at), then keys only `a` has.
+ */
+export function firstDifference(a: unknown, b: unknown): PathSegment[] | undefined {
+  const aEmpty = isEmpty(a);
+  const bEmpty = isEmpty(b);
+  if (aEmpty && bEmpty) return undefined;
+  if (aEmpty !== bEmpty) {
+    // One side is empty: point into the side that has content, so the path names the first
+    // thing that was added or removed rather than the whole container.
+    const present = aEmpty ? b : a;
+    if (isPlainObject(present)) {
+      const firstKey = Object.keys(present).find((key) => !isEmpty(present[key]));
+      return firstKey === undefined ? [] : [firstKey];
+    }
+    if (Array.isArray(present)) return [0];
+    return [];
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    const shared = Math.min(a.length, b.length);
+    for (let i = 0; i < shared; i++) {
+      const inner = firstDifference(a[i], b[i]);
+      if (inner) return [i, ...inner];
+    }
+    return a.length === b.length ? undefined : [shared];
+  }
+  if (isPlainObject(a) && isPlainObject(b)) {
+    for (const key of Object.keys(b)) {
+      const inner = firstDifference(a[key], b[key]);
+      if (inner) return [key, ...inner];
+    }
+    for (const key of Object.keys(a)) {
+      if (key in b) continue;
+      const inner = firstDifference(a[key], undefined);
+      if (inner) return [key, ...inner];
+    }
+    return undefined;
+  }
+  return Object.is(a, b) || a === b ? undefined : [];
+}
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  return firstDifference(a, b) === undefined;
+}
+
+/** A short, single-line rendering of a value for messages. */
+export function describeValue(value: unknown, maxLength = 60): string {
+  if (value === undefined || value === null) return "(unset)";
+  let text: string;
+  if (typeof value === "string") text = value === "" ? '""' : value;
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = String(value);
+    }
+  }
+  text = text.replace(/[\u0000-\u001f\u007f]+/g, " ");
+  return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
+}

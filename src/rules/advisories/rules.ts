@@ -1,0 +1,121 @@
+import { counterpart, entriesOn } from "../../lifecycle/matching.js";
+import { clusterNames, entryPath, INSTALLATIONS_PATH, revisionLabel, type Entry } from "../../lifecycle/model.js";
+import { compareTags, parseTag, type ParsedTag } from "../../lifecycle/tags.js";
+import { deepEqual, describeValue, isEmpty, isPlainObject } from "../../lifecycle/values.js";
+import { listNames } from "../messages.js";
+import { defineRule } from "../types.js";
+
+export const LG401 = defineRule(
+  { id: "LG401", severity: "warn", operations: ["CREATE", "UPDATE"], summary: "The object has a revisionless entry: for testing only, every change is applied in place." },
+  (ctx, report) => {
+    const entry = ctx.newObject.entries.find((e) => e.key === "");
+    if (!entry) return;
+    report(entryPath(entry), `entry ${entry.index} is revisionless (no ${ctx.kind.keyField}): for testing only; every change to it is applied in place, unchecked.`);
+  },
+);
+
+export const LG402 = defineRule(
+  { id: "LG402", severity: "warn", operations: ["UPDATE"], summary: "An entry is skipped (skipUpgradeValidation: true) and upgrade rules were bypassed: names the bypassed rules." },
+  (ctx, report, prior) => {
+    const byEntry = new Map<Entry, { object: "old" | "new"; rules: Set<string> }>();
+    for (const finding of prior.bypassed) {
+      const governed = finding.governedBy;
+      if (!governed) continue;
+      const slot = byEntry.get(governed.entry) ?? { object: governed.object, rules: new Set<string>() };
+      slot.rules.add(finding.rule);
+      byEntry.set(governed.entry, slot);
+    }
+    for (const [entry, { object, rules }] of byEntry) {
+      const ids = [...rules].sort().join(", ");
+      const where = object === "new" ? entryPath(entry, "skipUpgradeValidation") : INSTALLATIONS_PATH;
+      report(where, `${ctx.kind.keyField} ${revisionLabel(entry.key)}: skipUpgradeValidation bypassed ${ids}; Gloo applies this change as is.`);
+    }
+  },
+);
+
+function hasDiscoverySelectors(entry: Entry): boolean {
+  const meshConfig = entry.spec.meshConfig;
+  return isPlainObject(meshConfig) && !isEmpty(meshConfig.discoverySelectors);
+}
+
+export const LG403 = defineRule(
+  {
+    id: "LG403",
+    severity: "warn",
+    kinds: ["ILM"],
+    operations: ["CREATE", "UPDATE"],
+    summary: "Several revisions on one cluster use discoverySelectors: IGNORE_REVISIONS_FOR_VIRTUAL_DESTINATION_TRANSLATION is needed.",
+  },
+  (ctx, report) => {
+    const clusters = clusterNames(ctx.newObject).filter((cluster) => {
+      const entries = entriesOn(ctx.newObject, cluster);
+      return new Set(entries.map((e) => e.key)).size >= 2 && entries.some(hasDiscoverySelectors);
+    });
+    if (clusters.length === 0) return;
+    const entry = ctx.newObject.entries.find(hasDiscoverySelectors);
+    report(
+      entry ? entryPath(entry, "istioOperatorSpec", "meshConfig", "discoverySelectors") : INSTALLATIONS_PATH,
+      `${listNames(clusters)}: several revisions with discoverySelectors; set IGNORE_REVISIONS_FOR_VIRTUAL_DESTINATION_TRANSLATION in glooMgmtServer.extraEnvs.`,
+    );
+  },
+);
+
+const MAX_MINOR_JUMP = 2;
+
+function parsedTagOf(entry: Entry): ParsedTag | undefined {
+  if (typeof entry.spec.tag !== "string") return undefined;
+  const parsed = parseTag(entry.spec.tag);
+  return parsed.ok ? parsed.tag : undefined;
+}
+
+export const LG404 = defineRule(
+  { id: "LG404", severity: "warn", operations: ["UPDATE"], summary: "An added entry's tag is more than two minor versions above the newest existing revision on its cluster." },
+  (ctx, report) => {
+    const old = ctx.oldObject;
+    if (!old) return;
+    for (const entry of ctx.newObject.entries) {
+      const tag = parsedTagOf(entry);
+      if (!tag) continue;
+      const tooFar: string[] = [];
+      let newestSeen: ParsedTag | undefined;
+      for (const { name: cluster } of entry.clusters) {
+        if (counterpart(entry, cluster, old)) continue;
+        const newest = entriesOn(old, cluster)
+          .map(parsedTagOf)
+          .filter((t): t is ParsedTag => t !== undefined)
+          .sort(compareTags)
+          .pop();
+        if (!newest) continue;
+        const jump = tag.major !== newest.major ? Infinity : tag.minor - newest.minor;
+        if (tag.major < newest.major || jump <= MAX_MINOR_JUMP) continue;
+        tooFar.push(cluster);
+        newestSeen = newest;
+      }
+      if (!newestSeen) continue;
+      report(
+        entryPath(entry, "istioOperatorSpec", "tag"),
+        `${listNames(tooFar)}: new ${ctx.kind.keyField} ${revisionLabel(entry.key)} (${tag.raw}) is over ${MAX_MINOR_JUMP} minors above ${newestSeen.raw}; canary upgrades span at most ${MAX_MINOR_JUMP}.`,
+      );
+    }
+  },
+);
+
+export const LG406 = defineRule(
+  { id: "LG406", severity: "warn", kinds: ["GLM"], operations: ["UPDATE"], summary: "A GLM entry's controlPlaneRevision changes: its proxies move to another control plane when they restart." },
+  (ctx, report) => {
+    for (const entry of ctx.newObject.entries) {
+      const before = new Set<Entry>();
+      for (const { name } of entry.clusters) {
+        const match = counterpart(entry, name, ctx.oldObject);
+        if (match) before.add(match);
+      }
+      for (const oldEntry of before) {
+        if (deepEqual(oldEntry.controlPlaneRevision, entry.controlPlaneRevision)) continue;
+        report(
+          entryPath(entry, "controlPlaneRevision"),
+          `gatewayRevision ${revisionLabel(entry.key)}: controlPlaneRevision ${describeValue(oldEntry.controlPlaneRevision, 30)} → ${describeValue(entry.controlPlaneRevision, 30)}; its proxies switch control plane when they restart.`,
+        );
+      }
+    }
+  },
+);

@@ -1,0 +1,89 @@
+import { counterpart, entriesOn, installsOn } from "../../lifecycle/matching.js";
+import { entryPath, flagOn, INSTALLATIONS_PATH, type Entry } from "../../lifecycle/model.js";
+import type { RuleContext } from "../types.js";
+
+/** What became of an installation that was default/active in the old object. */
+export type FlagFate =
+  /** Still installed (its flag may have been switched off). */
+  | { readonly kind: "kept" }
+  /** Removed, and nothing of it (for GLM: of that gateway) remains on the cluster. */
+  | { readonly kind: "uninstalled" }
+  /** Removed while other revisions stay, and none of them is default/active now. */
+  | { readonly kind: "noneFlagged"; readonly renamedTo: Entry | undefined }
+  /** Removed, and the flag went to an installation this edit added (never ran as a canary). */
+  | { readonly kind: "swappedToNew"; readonly to: readonly Entry[]; readonly renamedTo: Entry | undefined }
+  /** Removed in the same edit that made a pre-existing revision default/active (LG207). */
+  | { readonly kind: "switchedAndRemoved"; readonly to: readonly Entry[] }
+  /** Removed, and another pre-existing installation was already default/active (a clean-up). */
+  | { readonly kind: "alreadyCovered" };
+
+export interface FlaggedInstallation {
+  readonly oldEntry: Entry;
+  readonly cluster: string;
+  readonly fate: FlagFate;
+}
+
+const cache = new WeakMap<RuleContext, FlaggedInstallation[]>();
+
+/** The entry that took over from `oldEntry` under a new key in the same edit, if any. */
+function renamedEntry(ctx: RuleContext, oldEntry: Entry, cluster: string): Entry | undefined {
+  const oldKeys = new Set(ctx.oldObject?.entries.map((e) => e.key));
+  const candidates = entriesOn(ctx.newObject, cluster, oldEntry).filter((e) => !oldKeys.has(e.key));
+  return candidates.find((e) => e.index === oldEntry.index) ?? candidates[0];
+}
+
+/**
+ * Follows every installation that was default/active in the old object into the new one. LG203,
+ * LG204 (for flagged installations) and LG207 read this single analysis, so the three rules can
+ * never disagree about what happened.
+ */
+export function flaggedInstallations(ctx: RuleContext): readonly FlaggedInstallation[] {
+  const cached = cache.get(ctx);
+  if (cached) return cached;
+  const result: FlaggedInstallation[] = [];
+  const oldObject = ctx.oldObject;
+  if (ctx.operation === "UPDATE" && oldObject) {
+    for (const oldEntry of oldObject.entries) {
+      for (const { name: cluster, flag } of oldEntry.clusters) {
+        if (!flag) continue;
+        result.push({ oldEntry, cluster, fate: fateOf(ctx, oldEntry, cluster) });
+      }
+    }
+  }
+  cache.set(ctx, result);
+  return result;
+}
+
+function fateOf(ctx: RuleContext, oldEntry: Entry, cluster: string): FlagFate {
+  if (counterpart(oldEntry, cluster, ctx.newObject)) return { kind: "kept" };
+  if (!installsOn(ctx.newObject, cluster, oldEntry)) return { kind: "uninstalled" };
+  const flaggedNow = entriesOn(ctx.newObject, cluster, oldEntry).filter((e) => flagOn(e, cluster));
+  if (flaggedNow.length === 0) return { kind: "noneFlagged", renamedTo: renamedEntry(ctx, oldEntry, cluster) };
+  const preExisting = flaggedNow.filter((e) => counterpart(e, cluster, ctx.oldObject));
+  if (preExisting.length === 0) return { kind: "swappedToNew", to: flaggedNow, renamedTo: renamedEntry(ctx, oldEntry, cluster) };
+  const switched = preExisting.filter((e) => {
+    const before = counterpart(e, cluster, ctx.oldObject);
+    return before !== undefined && !flagOn(before, cluster);
+  });
+  return switched.length > 0 ? { kind: "switchedAndRemoved", to: switched } : { kind: "alreadyCovered" };
+}
+
+/**
+ * Where in the new object to point for a removed installation: the entry's cluster list when the
+ * entry itself is still there, else the installations list.
+ */
+export function removalPath(ctx: RuleContext, oldEntry: Entry): string {
+  const sameKey = ctx.newObject.entries.find((e) => e.key === oldEntry.key && (ctx.kind.short !== "GLM" || e.gateways.join() === oldEntry.gateways.join()));
+  return sameKey ? entryPath(sameKey, "clusters") : INSTALLATIONS_PATH;
+}
+
+/** The path of an entry's flag for a cluster, e.g. `spec.installations[1].clusters[0].defaultRevision`. */
+export function flagPath(ctx: RuleContext, entry: Entry, cluster: string): string {
+  const ref = entry.clusters.find((c) => c.name === cluster);
+  return ref ? entryPath(entry, "clusters", ref.index, ctx.kind.flagField) : entryPath(entry, "clusters");
+}
+
+/** A `namespace/name` list of the gateways an entry declares, for GLM messages. */
+export function gatewayLabel(entry: Entry): string {
+  return entry.gateways.length > 0 ? ` for gateway ${entry.gateways.join(", ")}` : "";
+}

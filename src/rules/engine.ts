@@ -1,0 +1,111 @@
+import { lifecycleKindOf, type LifecycleKind } from "../lifecycle/kinds.js";
+import { readLifecycleObject } from "../lifecycle/model.js";
+import { RULES } from "./registry.js";
+import { decideSkipPolicy, HONOR_SKIP, type RequestUser, type SkipPolicy } from "./skip-policy.js";
+import { NO_CLUSTER, type ClusterView, type Finding, type Rule, type RuleContext } from "./types.js";
+
+/** What the engine needs to know about one admission request; no HTTP in sight. */
+export interface EngineInput {
+  readonly operation: string;
+  /** Group and kind of the object (AdmissionRequest.kind, or read from the object). */
+  readonly group: string | undefined;
+  readonly kind: string | undefined;
+  readonly namespace?: string;
+  readonly name?: string;
+  readonly subResource?: string;
+  readonly oldObject: unknown;
+  readonly newObject: unknown;
+  readonly user?: RequestUser;
+}
+
+export interface EngineOptions {
+  readonly rules?: readonly Rule[];
+  readonly skipPolicy?: SkipPolicy;
+  readonly cluster?: ClusterView;
+  /** False when the shell has no cluster view at all (the CLI without --cluster). */
+  readonly clusterAware?: boolean;
+}
+
+export interface RuleFailure {
+  readonly rule: string;
+  readonly error: string;
+}
+
+export interface Decision {
+  readonly allowed: boolean;
+  /** Findings that count, in rule order; bypassed findings are not here (LG402 reports them). */
+  readonly findings: readonly Finding[];
+  readonly denials: readonly Finding[];
+  readonly warnings: readonly Finding[];
+  readonly bypassed: readonly Finding[];
+  /** Set when a rule threw: the request is denied with a 500 code naming the rule. */
+  readonly failure?: RuleFailure;
+  /** The lifecycle kind checked, or undefined when the request was not ours to judge. */
+  readonly kind?: LifecycleKind;
+}
+
+const ALLOW_UNJUDGED: Decision = { allowed: true, findings: [], denials: [], warnings: [], bypassed: [] };
+
+function uniqueFindings(findings: readonly Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    const key = `${f.rule}\u0000${f.field}\u0000${f.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function isBypassed(finding: Finding, ctx: RuleContext): boolean {
+  return ctx.skipPolicy.honored && finding.governedBy !== undefined && finding.governedBy.entry.skip;
+}
+
+/**
+ * Decides one request. Pure: the same input and options always give the same decision, which is
+ * what makes dry-run answers identical to real ones.
+ */
+export function evaluate(input: EngineInput, options: EngineOptions = {}): Decision {
+  const kind = lifecycleKindOf(input.group, input.kind);
+  if (!kind) return ALLOW_UNJUDGED;
+  if (input.operation !== "CREATE" && input.operation !== "UPDATE") return { ...ALLOW_UNJUDGED, kind };
+  // The status subresource cannot change spec; the webhook configuration excludes it anyway.
+  if (input.subResource) return { ...ALLOW_UNJUDGED, kind };
+
+  const newObject = readLifecycleObject(kind, input.newObject);
+  const oldObject = input.operation === "UPDATE" && input.oldObject != null ? readLifecycleObject(kind, input.oldObject) : undefined;
+  const ctx: RuleContext = {
+    operation: input.operation,
+    kind,
+    namespace: input.namespace ?? "",
+    name: input.name ?? "",
+    oldObject,
+    newObject,
+    skipPolicy: decideSkipPolicy(options.skipPolicy ?? HONOR_SKIP, input.user),
+    cluster: options.cluster ?? NO_CLUSTER,
+    clusterAware: options.clusterAware ?? false,
+  };
+
+  const rules = (options.rules ?? RULES).filter(
+    (r) => r.operations.includes(ctx.operation) && (!r.kinds || r.kinds.includes(kind.short)) && (!r.needsCluster || ctx.cluster.synced),
+  );
+  // A malformed new object would only make the other rules guess: LG305 alone answers it.
+  const toRun = newObject.shapeProblem ? rules.filter((r) => r.id === "LG305") : rules;
+
+  const kept: Finding[] = [];
+  const bypassed: Finding[] = [];
+  for (const rule of toRun) {
+    let findings: Finding[];
+    try {
+      findings = rule.check(ctx, { bypassed });
+    } catch (error) {
+      const failure = { rule: rule.id, error: error instanceof Error ? error.message : String(error) };
+      return { ...ALLOW_UNJUDGED, allowed: false, kind, failure };
+    }
+    for (const finding of findings) (isBypassed(finding, ctx) ? bypassed : kept).push(finding);
+  }
+
+  const findings = uniqueFindings(kept);
+  const denials = findings.filter((f) => f.severity === "deny");
+  const warnings = findings.filter((f) => f.severity === "warn");
+  return { allowed: denials.length === 0, findings, denials, warnings, bypassed: uniqueFindings(bypassed), kind };
+}

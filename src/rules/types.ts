@@ -1,0 +1,101 @@
+import type { LifecycleKind } from "../lifecycle/kinds.js";
+import type { Entry, LifecycleObject } from "../lifecycle/model.js";
+
+export type Severity = "deny" | "warn";
+export type Operation = "CREATE" | "UPDATE";
+
+/** What a rule reports. `field` is the index path in the new object. */
+export interface Finding {
+  readonly rule: string;
+  readonly severity: Severity;
+  readonly field: string;
+  readonly message: string;
+  /**
+   * For rules that `skipUpgradeValidation` can bypass: the entry whose flag decides, and whether
+   * that flag is read from the new object (LG1xx) or the old one (LG203: the entry is gone).
+   */
+  readonly governedBy?: { readonly entry: Entry; readonly object: "old" | "new" };
+}
+
+/** Another lifecycle object in the cluster, as the cluster cache holds it. */
+export interface ClusterObject {
+  readonly namespace: string;
+  readonly name: string;
+  readonly object: LifecycleObject;
+}
+
+/**
+ * Cluster state as seen by the LG5xx rules. Rules never call the API server: the shell hands
+ * them a snapshot (an informer cache in the server, a one-off list in the CLI).
+ */
+export interface ClusterView {
+  readonly synced: boolean;
+  /** Every object of `kind` in the cluster except the one under review. */
+  others(kind: LifecycleKind): readonly ClusterObject[];
+}
+
+export const NO_CLUSTER: ClusterView = { synced: false, others: () => [] };
+
+/** Whether `skipUpgradeValidation: true` is honored for this request (operator policy). */
+export interface SkipPolicyDecision {
+  readonly honored: boolean;
+  /** Why not, for messages: "this webhook ignores skipUpgradeValidation". */
+  readonly reason?: string;
+}
+
+export interface RuleContext {
+  readonly operation: Operation;
+  readonly kind: LifecycleKind;
+  readonly namespace: string;
+  readonly name: string;
+  /** The object before the edit; undefined on CREATE. */
+  readonly oldObject: LifecycleObject | undefined;
+  readonly newObject: LifecycleObject;
+  readonly skipPolicy: SkipPolicyDecision;
+  readonly cluster: ClusterView;
+  /** Whether the shell has a cluster view at all (the CLI without --cluster has none). */
+  readonly clusterAware: boolean;
+}
+
+/** Results of the rules that ran before; only the reporting rules (LG402) read it. */
+export interface PriorResults {
+  readonly bypassed: readonly Finding[];
+}
+
+export interface RuleMeta {
+  readonly id: string;
+  readonly severity: Severity;
+  /** One line, for docs and `lifecycle-guard rules`. */
+  readonly summary: string;
+  readonly operations: readonly Operation[];
+  /** Rules a skipped entry bypasses (LG1xx, LG203). */
+  readonly skippable?: boolean;
+  /** LG5xx: evaluated only from a synced cluster view. */
+  readonly needsCluster?: boolean;
+  /** Kinds the rule applies to; both when absent. */
+  readonly kinds?: readonly ("ILM" | "GLM")[];
+}
+
+export interface Rule extends RuleMeta {
+  check(ctx: RuleContext, prior: PriorResults): Finding[];
+}
+
+/** Declares a rule; `report` builds findings carrying the rule's id and severity. */
+export function defineRule(
+  meta: RuleMeta,
+  check: (ctx: RuleContext, report: Reporter, prior: PriorResults) => void,
+): Rule {
+  return {
+    ...meta,
+    check(ctx, prior) {
+      const findings: Finding[] = [];
+      const report: Reporter = (field, message, governedBy) => {
+        findings.push({ rule: meta.id, severity: meta.severity, field, message: `${meta.id} ${message}`, ...(governedBy ? { governedBy } : {}) });
+      };
+      check(ctx, report, prior);
+      return findings;
+    },
+  };
+}
+
+export type Reporter = (field: string, message: string, governedBy?: Finding["governedBy"]) => void;
