@@ -20,6 +20,8 @@ export interface ParsedTag {
   readonly soloPatch: number;
   /** Variant parts, sorted and de-duplicated: compared as a set. */
   readonly variants: readonly string[];
+  /** Variant parts as written (`solo-fips`), for messages. */
+  readonly variantText: string;
 }
 
 export type TagParse =
@@ -39,6 +41,7 @@ export function parseTag(raw: string): TagParse {
   let prerelease: string | undefined;
   let soloPatch: number | undefined;
   const variants = new Set<string>();
+  const written: string[] = [];
   for (const part of suffix === undefined ? [] : suffix.split("-")) {
     const solo = SOLO_PATCH.exec(part);
     const pre = PRERELEASE.exec(part);
@@ -52,6 +55,7 @@ export function parseTag(raw: string): TagParse {
       return fail(`its part "${part}" is neither a Solo patch level, a pre-release nor a variant`);
     } else {
       variants.add(part.toLowerCase());
+      written.push(part);
     }
   }
   return {
@@ -64,6 +68,7 @@ export function parseTag(raw: string): TagParse {
       prerelease,
       soloPatch: soloPatch ?? 0,
       variants: [...variants].sort(),
+      variantText: written.join("-"),
     },
   };
 }

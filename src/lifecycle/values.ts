@@ -44,38 +44,33 @@ export function firstDifference(a: unknown, b: unknown): PathSegment[] | undefin
   const aEmpty = isEmpty(a);
   const bEmpty = isEmpty(b);
   if (aEmpty && bEmpty) return undefined;
-  if (aEmpty !== bEmpty) {
-    // One side is empty: point into the side that has content, so the path names the first
-    // thing that was added or removed rather than the whole container.
-    const present = aEmpty ? b : a;
-    if (isPlainObject(present)) {
-      const firstKey = Object.keys(present).find((key) => !isEmpty(present[key]));
-      return firstKey === undefined ? [] : [firstKey];
-    }
-    if (Array.isArray(present)) return [0];
-    return [];
-  }
-  if (Array.isArray(a) && Array.isArray(b)) {
-    const shared = Math.min(a.length, b.length);
-    for (let i = 0; i < shared; i++) {
-      const inner = firstDifference(a[i], b[i]);
-      if (inner) return [i, ...inner];
-    }
-    return a.length === b.length ? undefined : [shared];
-  }
-  if (isPlainObject(a) && isPlainObject(b)) {
-    for (const key of Object.keys(b)) {
-      const inner = firstDifference(a[key], b[key]);
+  // An empty side is compared as the container the other side is, so that `{env: []}` equals
+  // `{}` and the path names the first thing that was really added or removed.
+  const aObject = isPlainObject(a) ? a : aEmpty ? {} : undefined;
+  const bObject = isPlainObject(b) ? b : bEmpty ? {} : undefined;
+  if (aObject && bObject) {
+    for (const key of Object.keys(bObject)) {
+      const inner = firstDifference(aObject[key], bObject[key]);
       if (inner) return [key, ...inner];
     }
-    for (const key of Object.keys(a)) {
-      if (key in b) continue;
-      const inner = firstDifference(a[key], undefined);
+    for (const key of Object.keys(aObject)) {
+      if (Object.hasOwn(bObject, key)) continue;
+      const inner = firstDifference(aObject[key], undefined);
       if (inner) return [key, ...inner];
     }
     return undefined;
   }
-  return Object.is(a, b) || a === b ? undefined : [];
+  const aArray = Array.isArray(a) ? a : aEmpty ? [] : undefined;
+  const bArray = Array.isArray(b) ? b : bEmpty ? [] : undefined;
+  if (aArray && bArray) {
+    const shared = Math.min(aArray.length, bArray.length);
+    for (let i = 0; i < shared; i++) {
+      const inner = firstDifference(aArray[i], bArray[i]);
+      if (inner) return [i, ...inner];
+    }
+    return aArray.length === bArray.length ? undefined : [shared];
+  }
+  return a === b ? undefined : [];
 }
 
 export function deepEqual(a: unknown, b: unknown): boolean {

@@ -4,8 +4,10 @@ import { listNames } from "../messages.js";
 import { defineRule, type RuleContext } from "../types.js";
 import { flaggedInstallations, flagPath, gatewayLabel, removalPath } from "./analysis.js";
 
-const revs = (ctx: RuleContext, entries: readonly Entry[]): string =>
-  `${ctx.kind.keyField}s ${listNames(entries.map((e) => revisionLabel(e.key)), 4)}`;
+const revs = (ctx: RuleContext, entries: readonly Entry[]): string => {
+  const names = [...new Set(entries.map((e) => revisionLabel(e.key)))];
+  return `${ctx.kind.keyField}${names.length === 1 ? "" : "s"} ${listNames(names, 4)}`;
+};
 
 export const LG201 = defineRule(
   { id: "LG201", severity: "warn", kinds: ["ILM"], operations: ["CREATE", "UPDATE"], summary: "Two or more ILM entries are defaultRevision for the same cluster." },

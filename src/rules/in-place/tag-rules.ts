@@ -79,7 +79,7 @@ export const LG106 = tagRule(
   "variant",
   (c, ctx) => {
     if (c.kind !== "variant") return "";
-    const variants = (v: readonly string[]): string => (v.length ? v.join("-") : "none");
-    return `${arrow(c.from.raw, c.to.raw)} changes the variant (${variants(c.from.variants)} → ${variants(c.to.variants)}), which is a different build, not a patch upgrade. ${waysOut(ctx, undefined)}`;
+    const variant = (text: string): string => text || "none";
+    return `${arrow(c.from.raw, c.to.raw)} changes the variant (${variant(c.from.variantText)} → ${variant(c.to.variantText)}), which is a different build, not a patch upgrade. ${waysOut(ctx, undefined)}`;
   },
 );
