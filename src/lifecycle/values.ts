@@ -77,6 +77,10 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return firstDifference(a, b) === undefined;
 }
 
+/** C0 and C1 control characters: the API server drops a warning that contains one. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]+/g;
+
 /** A short, single-line rendering of a value for messages. */
 export function describeValue(value: unknown, maxLength = 60): string {
   if (value === undefined || value === null) return "(unset)";
@@ -89,6 +93,6 @@ export function describeValue(value: unknown, maxLength = 60): string {
       text = String(value);
     }
   }
-  text = text.replace(/[\u0000-\u001f\u007f]+/g, " ");
+  text = text.replace(CONTROL_CHARACTERS, " ");
   return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
 }

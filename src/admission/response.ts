@@ -1,0 +1,101 @@
+import type { Decision } from "../rules/engine.js";
+import type { Finding } from "../rules/types.js";
+import type { AdmissionReview } from "./review.js";
+import { shapeWarnings } from "./warnings.js";
+
+export interface StatusCause {
+  readonly reason: string;
+  readonly field: string;
+  readonly message: string;
+}
+
+export interface AdmissionResponse {
+  readonly uid: string;
+  readonly allowed: boolean;
+  readonly status?: {
+    readonly metadata: Record<string, never>;
+    readonly status: "Failure";
+    readonly code: number;
+    readonly reason: string;
+    readonly message: string;
+    readonly details?: { readonly group: string; readonly kind: string; readonly name: string; readonly causes: readonly StatusCause[] };
+  };
+  readonly warnings?: readonly string[];
+  readonly auditAnnotations: { readonly decision: "allowed" | "denied"; readonly rules: string };
+}
+
+export interface AdmissionReviewResponse {
+  readonly apiVersion: string;
+  readonly kind: "AdmissionReview";
+  readonly response: AdmissionResponse;
+}
+
+/** Kubernetes cause types: what kubectl shows before the message (`Invalid value`, `Duplicate value`, `Forbidden`). */
+const CAUSE_TYPE: Record<string, string> = {
+  LG301: "FieldValueDuplicate",
+  LG302: "FieldValueDuplicate",
+  LG303: "FieldValueInvalid",
+  LG305: "FieldValueInvalid",
+};
+
+export function causeOf(finding: Finding): StatusCause {
+  return { reason: CAUSE_TYPE[finding.rule] ?? "FieldValueForbidden", field: finding.field, message: finding.message };
+}
+
+/** Extra warnings the shell adds (e.g. "cluster cache not synced"); they follow the findings. */
+export interface ResponseExtras {
+  readonly kind: string;
+  readonly name: string;
+  readonly extraWarnings?: readonly string[];
+}
+
+export function ruleIds(decision: Decision): string[] {
+  const ids = new Set(decision.findings.map((f) => f.rule));
+  if (decision.failure) ids.add(decision.failure.rule);
+  return [...ids].sort();
+}
+
+function denialMessage(kind: string, name: string, causes: readonly StatusCause[]): string {
+  const summary = causes.map((c) => `${c.field}: ${c.message}`).join("; ");
+  return `${kind} "${name}" is invalid: ${summary}`;
+}
+
+/** Encodes a decision as the AdmissionReview the API server expects, in the request's version. */
+export function encodeResponse(review: AdmissionReview, decision: Decision, extras: ResponseExtras): AdmissionReviewResponse {
+  const warnings = shapeWarnings([...decision.warnings.map((f) => f.message), ...(extras.extraWarnings ?? [])]);
+  const rules = ruleIds(decision).join(",");
+  const base = {
+    uid: review.request.uid,
+    allowed: decision.allowed,
+    ...(warnings.length > 0 ? { warnings } : {}),
+    auditAnnotations: { decision: decision.allowed ? "allowed" : "denied", rules } as const,
+  };
+  let response: AdmissionResponse = base;
+  if (decision.failure) {
+    response = {
+      ...base,
+      allowed: false,
+      status: {
+        metadata: {},
+        status: "Failure",
+        code: 500,
+        reason: "InternalError",
+        message: `lifecycle-guard could not check this change: rule ${decision.failure.rule} failed (${decision.failure.error}). The change was not applied; report this as a bug.`,
+      },
+    };
+  } else if (!decision.allowed) {
+    const causes = decision.denials.map(causeOf);
+    response = {
+      ...base,
+      status: {
+        metadata: {},
+        status: "Failure",
+        code: 422,
+        reason: "Invalid",
+        message: denialMessage(extras.kind, extras.name, causes),
+        details: { group: decision.kind?.group ?? "", kind: extras.kind, name: extras.name, causes },
+      },
+    };
+  }
+  return { apiVersion: review.apiVersion, kind: "AdmissionReview", response };
+}

@@ -1,0 +1,39 @@
+import { access, readFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { Logger } from "pino";
+import { writeDevCertificates } from "../certs/generate.js";
+import type { ServerConfig } from "./config.js";
+
+export interface TlsMaterial {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
+const exists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * Loads the serving certificate. When neither TLS_CERT_FILE nor TLS_KEY_FILE is set and the
+ * default files are missing, a development CA and certificate are generated so a fresh clone
+ * serves HTTPS; a configured path that is missing is an error (a cluster must never fall back to
+ * a made-up certificate).
+ */
+export async function loadTlsMaterial(config: ServerConfig, log: Logger): Promise<TlsMaterial> {
+  const [haveCert, haveKey] = await Promise.all([exists(config.tlsCertFile), exists(config.tlsKeyFile)]);
+  if (!haveCert || !haveKey) {
+    if (config.tlsConfigured) {
+      const missing = [!haveCert && `TLS_CERT_FILE ${config.tlsCertFile}`, !haveKey && `TLS_KEY_FILE ${config.tlsKeyFile}`].filter(Boolean).join(" and ");
+      throw new Error(`cannot read ${missing}`);
+    }
+    const files = await writeDevCertificates(dirname(config.tlsCertFile));
+    log.warn(
+      { caFile: files.caFile, certFile: files.certFile, keyFile: files.keyFile },
+      `generated a development certificate for localhost; trust it with the CA file ${files.caFile} (for example curl --cacert ${files.caFile})`,
+    );
+  }
+  const [cert, key] = await Promise.all([readFile(config.tlsCertFile), readFile(config.tlsKeyFile)]);
+  return { cert, key };
+}

@@ -1,0 +1,88 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from "fastify";
+import { encodeResponse } from "../admission/response.js";
+import { decodeReview, engineInputOf } from "../admission/review.js";
+import { evaluate, type Decision, type EngineOptions } from "../rules/engine.js";
+
+export const VALIDATE_PATH = "/validate";
+
+export interface DecisionRecord {
+  readonly uid: string;
+  readonly kind: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly operation: string;
+  readonly dryRun: boolean;
+  readonly decision: Decision;
+  readonly durationMs: number;
+}
+
+export interface WebhookOptions {
+  /** Engine options per request, so policy and cluster state can change while serving. */
+  readonly engineOptions: () => EngineOptions;
+  /** Called after each decision (metrics, events); must not throw. */
+  readonly onDecision?: (record: DecisionRecord) => void;
+}
+
+const OTHER_METHODS = ["GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"] as const;
+
+function methodNotAllowed(reply: FastifyReply): FastifyReply {
+  return reply.code(405).header("allow", "POST").type("text/plain; charset=utf-8").send(`method not allowed: ${VALIDATE_PATH} takes POST with an AdmissionReview\n`);
+}
+
+/**
+ * The validating webhook: decode the review, ask the engine, encode the answer. Everything that
+ * decides lives in the engine; this plugin only speaks the protocol.
+ */
+export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app: FastifyInstance, options) => {
+  // A text/plain body is not an AdmissionReview: let it fall to 415 rather than reach the handler.
+  app.removeContentTypeParser(["text/plain"]);
+
+  app.post(VALIDATE_PATH, async (request, reply) => {
+    const started = process.hrtime.bigint();
+    const decoded = decodeReview(request.body);
+    if (!decoded.ok) {
+      request.log.info({ reason: decoded.message }, "rejected a request that is not an AdmissionReview");
+      return reply.code(400).type("text/plain; charset=utf-8").send(`${decoded.message}\n`);
+    }
+    const review = decoded.review;
+    const input = engineInputOf(review.request);
+    let decision: Decision;
+    try {
+      decision = evaluate(input, options.engineOptions());
+    } catch (error) {
+      // evaluate() already turns a rule's exception into a decision; this guards the rest.
+      decision = { allowed: false, findings: [], denials: [], warnings: [], bypassed: [], failure: { rule: "engine", error: error instanceof Error ? error.message : String(error) } };
+    }
+    const kind = input.kind ?? "";
+    const response = encodeResponse(review, decision, { kind, name: input.name ?? "" });
+    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const record: DecisionRecord = {
+      uid: review.request.uid,
+      kind,
+      namespace: input.namespace ?? "",
+      name: input.name ?? "",
+      operation: input.operation,
+      dryRun: review.request.dryRun === true,
+      decision,
+      durationMs,
+    };
+    const line = {
+      uid: record.uid,
+      kind: record.kind,
+      namespace: record.namespace,
+      name: record.name,
+      operation: record.operation,
+      dryRun: record.dryRun,
+      decision: response.response.allowed ? "allowed" : "denied",
+      rules: response.response.auditAnnotations.rules,
+      durationMs: Math.round(durationMs * 1000) / 1000,
+    };
+    if (decision.failure) request.log.error({ ...line, failedRule: decision.failure.rule, error: decision.failure.error }, "admission decision");
+    else request.log.info(line, "admission decision");
+    request.log.debug({ uid: record.uid, findings: decision.findings.map((f) => ({ rule: f.rule, field: f.field, message: f.message })) }, "admission findings");
+    options.onDecision?.(record);
+    return reply.type("application/json; charset=utf-8").send(response);
+  });
+
+  app.route({ method: [...OTHER_METHODS], url: VALIDATE_PATH, handler: (_request, reply) => methodNotAllowed(reply) });
+};
