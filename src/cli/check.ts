@@ -48,7 +48,8 @@ export function formatText(results: readonly CheckResult[]): string {
     } else if (decision.allowed) {
       lines.push(`${label}: allowed`);
     } else {
-      lines.push(`The ${object.kind} "${object.name}" is invalid (${label}):`);
+      const where = object.namespace ? `namespace ${object.namespace}, ${operation}` : operation;
+      lines.push(`The ${object.kind} "${object.name}" is invalid (${where}):`);
       for (const cause of decision.denials.map(causeOf)) lines.push(`${cause.field}: ${cause.message}`);
     }
   }

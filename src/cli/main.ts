@@ -1,11 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { writeDevCertificates } from "../certs/generate.js";
 import { ConfigError, loadConfig } from "../server/config.js";
-import { createLogger, startServer } from "../server/serve.js";
-import { formatJson, formatText, runCheck } from "./check.js";
 import { InputError } from "./load.js";
-import { rulesMarkdown, rulesTable } from "./rules-doc.js";
 
 const USAGE = `lifecycle-guard: admission webhook that guards Istio upgrades managed by Gloo lifecycle managers
 
@@ -41,6 +37,8 @@ async function check(args: string[]): Promise<number> {
   if (values.output !== "text" && values.output !== "json") throw new UsageError(`--output must be text or json, got ${values.output}`);
   const skip = values["skip-upgrade-validation"];
   if (skip !== "honor" && skip !== "ignore") throw new UsageError(`--skip-upgrade-validation must be honor or ignore, got ${skip}`);
+  // Subcommands load only what they use: `check` in a CI pipeline should not pay for the server.
+  const { formatJson, formatText, runCheck } = await import("./check.js");
   const results = await runCheck(values.old, values.new, { skipPolicy: { mode: skip, users: [], groups: [] } });
   process.stdout.write(values.output === "json" ? formatJson(results) : formatText(results));
   return results.every((r) => r.decision.allowed) ? 0 : 1;
@@ -48,6 +46,7 @@ async function check(args: string[]): Promise<number> {
 
 async function serve(): Promise<number> {
   const config = loadConfig();
+  const { createLogger, startServer } = await import("../server/serve.js");
   const logger = createLogger(config.logLevel);
   try {
     const server = await startServer(config, logger);
@@ -79,11 +78,13 @@ async function main(argv: string[]): Promise<number> {
       return check(rest);
     case "rules": {
       const { values } = parseArgs({ args: rest, options: { markdown: { type: "boolean", default: false } }, strict: true });
+      const { rulesMarkdown, rulesTable } = await import("./rules-doc.js");
       process.stdout.write(values.markdown ? rulesMarkdown() : rulesTable());
       return 0;
     }
     case "dev-certs": {
       const { values } = parseArgs({ args: rest, options: { dir: { type: "string", default: "certs" } }, strict: true });
+      const { writeDevCertificates } = await import("../certs/generate.js");
       const files = await writeDevCertificates(values.dir);
       process.stdout.write(`wrote ${files.caFile}, ${files.certFile}, ${files.keyFile}\n`);
       return 0;
