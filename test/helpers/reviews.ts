@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { lifecycleObject } from "./cases.js";
 
-export const FIXTURES_DIR = join(import.meta.dirname, "..", "..", "..", "shared", "fixtures", "k8s");
+/** Copies of ../shared/fixtures/k8s (see its SOURCES.md), kept in the repo so a clone tests anywhere. */
+export const FIXTURES_DIR = join(import.meta.dirname, "..", "fixtures", "k8s");
 
 export function fixture(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(FIXTURES_DIR, name), "utf8")) as Record<string, unknown>;
