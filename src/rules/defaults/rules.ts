@@ -57,7 +57,7 @@ export const LG203 = defineRule(
         const renamed = revisionLabel(fate.renamedTo.key);
         report(
           entryPath(fate.renamedTo, key),
-          `${key} ${old} was renamed to ${renamed} in one edit on ${cluster}, where ${old} is ${flag}${gatewayLabel(oldEntry)}: workloads on ${old} would lose their control plane. Keep ${old} and add ${renamed} as a new entry with ${flag}: false (canary), switch ${flag} once it is verified, then remove ${old}.${bypass}`,
+          `${key} ${old} was renamed to ${renamed} in one edit; keep ${old} and add ${renamed} as a new entry with ${flag}: false (canary), switch ${flag} once it is verified, then remove ${old}. ${old} is ${flag} on ${cluster}${gatewayLabel(oldEntry)}, and its workloads would lose their control plane.${bypass}`,
           governedBy,
         );
       } else if (fate.kind === "noneFlagged") {

@@ -51,7 +51,7 @@ export const LG103 = tagRule(
   "added",
   (c, ctx, newTag) => {
     if (c.kind !== "added") return "";
-    return `tag (unset) → ${c.to}: a tag cannot be added in place, because hub and revision must be set with it. ${waysOut(ctx, suggestRevision(ctx, newTag))}`;
+    return `tag (unset) → ${c.to}: a tag cannot be added in place: hub and revision must be set too, so do a canary upgrade. ${waysOut(ctx, suggestRevision(ctx, newTag))}`;
   },
 );
 
@@ -60,7 +60,7 @@ export const LG104 = tagRule(
   "removed",
   (c, ctx) => {
     if (c.kind !== "removed") return "";
-    return `tag ${c.from} → (unset): removing a tag lets Gloo pick its default version, which is not an in-place upgrade. ${waysOut(ctx, undefined)}`;
+    return `tag ${c.from} → (unset): removing a tag is not an in-place upgrade (Gloo would pick its default version). ${waysOut(ctx, undefined)}`;
   },
 );
 
@@ -80,6 +80,6 @@ export const LG106 = tagRule(
   (c, ctx) => {
     if (c.kind !== "variant") return "";
     const variant = (text: string): string => text || "none";
-    return `${arrow(c.from.raw, c.to.raw)} changes the variant (${variant(c.from.variantText)} → ${variant(c.to.variantText)}), which is a different build, not a patch upgrade. ${waysOut(ctx, undefined)}`;
+    return `${arrow(c.from.raw, c.to.raw)} changes the variant (${variant(c.from.variantText)} → ${variant(c.to.variantText)}): a variant change is not a patch upgrade. ${waysOut(ctx, undefined)}`;
   },
 );

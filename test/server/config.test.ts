@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/server/config.js";
+
+describe("server configuration", () => {
+  it("has the documented defaults", () => {
+    expect(loadConfig({})).toEqual({
+      host: "0.0.0.0",
+      port: 8443,
+      opsPort: 8081,
+      tlsCertFile: "certs/tls.crt",
+      tlsKeyFile: "certs/tls.key",
+      tlsConfigured: false,
+      bodyLimitBytes: 16 * 1024 * 1024,
+      logLevel: "info",
+      skipPolicy: { mode: "honor", users: [], groups: [] },
+    });
+  });
+
+  it("reads ports, certificate paths and the skip policy", () => {
+    const config = loadConfig({
+      PORT: "9443",
+      OPS_PORT: "9090",
+      TLS_CERT_FILE: "/etc/webhook/tls.crt",
+      TLS_KEY_FILE: "/etc/webhook/tls.key",
+      SKIP_UPGRADE_VALIDATION: "honor",
+      SKIP_UPGRADE_VALIDATION_USERS: "alice, bob",
+      SKIP_UPGRADE_VALIDATION_GROUPS: "platform-admins",
+      LOG_LEVEL: "DEBUG",
+    });
+    expect(config).toMatchObject({ port: 9443, opsPort: 9090, tlsConfigured: true, logLevel: "debug", skipPolicy: { mode: "honor", users: ["alice", "bob"], groups: ["platform-admins"] } });
+  });
+
+  it.each([
+    [{ PORT: "https" }, "PORT must be an integer"],
+    [{ PORT: "70000" }, "PORT must be an integer from 0 to 65535"],
+    [{ PORT: "8443", OPS_PORT: "8443" }, "PORT and OPS_PORT must differ"],
+    [{ BODY_LIMIT_BYTES: "1048576" }, "BODY_LIMIT_BYTES must be an integer from 8388608"],
+    [{ LOG_LEVEL: "verbose" }, "LOG_LEVEL must be one of"],
+    [{ SKIP_UPGRADE_VALIDATION: "sometimes" }, "SKIP_UPGRADE_VALIDATION must be honor or ignore"],
+  ])("rejects %j", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
