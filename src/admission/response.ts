@@ -47,6 +47,8 @@ export interface ResponseExtras {
   readonly kind: string;
   readonly name: string;
   readonly extraWarnings?: readonly string[];
+  /** How to answer when the engine ran out of time, and the budget it had. */
+  readonly deadline?: { readonly onDeadline: "deny" | "allow"; readonly budgetMs: number; readonly timeoutMs: number };
 }
 
 export function ruleIds(decision: Decision): string[] {
@@ -54,6 +56,8 @@ export function ruleIds(decision: Decision): string[] {
   if (decision.failure) ids.add(decision.failure.rule);
   return [...ids].sort();
 }
+
+const seconds = (ms: number): string => `${Math.round(ms) / 1000}s`;
 
 function denialMessage(kind: string, name: string, causes: readonly StatusCause[]): string {
   const summary = causes.map((c) => `${c.field}: ${c.message}`).join("; ");
@@ -71,7 +75,21 @@ export function encodeResponse(review: AdmissionReview, decision: Decision, extr
     auditAnnotations: { decision: decision.allowed ? "allowed" : "denied", rules } as const,
   };
   let response: AdmissionResponse = base;
-  if (decision.failure) {
+  if (decision.deadlineExceeded) {
+    const budget = extras.deadline ?? { onDeadline: "deny" as const, budgetMs: 0, timeoutMs: 0 };
+    const why = `lifecycle-guard could not decide within ${seconds(budget.budgetMs)} (its share of the API server's ${seconds(budget.timeoutMs)} timeout)`;
+    if (budget.onDeadline === "allow") {
+      const warnings = shapeWarnings([`${why}: this change was NOT checked against the upgrade rules.`]);
+      response = { uid: review.request.uid, allowed: true, warnings, auditAnnotations: { decision: "allowed", rules: "" } };
+    } else {
+      response = {
+        uid: review.request.uid,
+        allowed: false,
+        auditAnnotations: { decision: "denied", rules: "" },
+        status: { metadata: {}, status: "Failure", code: 504, reason: "Timeout", message: `${why}, so the change was not checked and is denied. Retry it; if this persists, the webhook is overloaded.` },
+      };
+    }
+  } else if (decision.failure) {
     response = {
       ...base,
       allowed: false,

@@ -48,25 +48,27 @@ async function serve(): Promise<number> {
   const config = loadConfig();
   const { createLogger, startServer } = await import("../server/serve.js");
   const logger = createLogger(config.logLevel);
+  let server;
   try {
-    const server = await startServer(config, logger);
-    const stop = (signal: string): void => {
-      logger.info({ signal }, "shutting down");
-      server.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, "error while shutting down");
-          process.exit(1);
-        },
-      );
-    };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
-    return -1; // keep running
+    server = await startServer(config, logger);
   } catch (error) {
     logger.fatal({ err: error }, `cannot start: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
+  const running = server;
+  const stop = (signal: string): void => {
+    logger.info({ signal }, "shutting down");
+    running.drain().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "error while draining");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
+  return -1; // keep running until a signal
 }
 
 async function main(argv: string[]): Promise<number> {

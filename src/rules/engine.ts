@@ -24,6 +24,11 @@ export interface EngineOptions {
   readonly cluster?: ClusterView;
   /** False when the shell has no cluster view at all (the CLI without --cluster). */
   readonly clusterAware?: boolean;
+  /**
+   * Asked before each rule: true when the answer is due now. Rules are short and synchronous, so
+   * checking between them bounds the overrun to one rule. The shell supplies the clock.
+   */
+  readonly deadlinePassed?: () => boolean;
 }
 
 export interface RuleFailure {
@@ -40,6 +45,8 @@ export interface Decision {
   readonly bypassed: readonly Finding[];
   /** Set when a rule threw: the request is denied with a 500 code naming the rule. */
   readonly failure?: RuleFailure;
+  /** Set when the deadline passed before every rule ran: no decision was made. */
+  readonly deadlineExceeded?: { readonly rulesRun: number; readonly rulesTotal: number };
   /** The lifecycle kind checked, or undefined when the request was not ours to judge. */
   readonly kind?: LifecycleKind;
 }
@@ -93,7 +100,10 @@ export function evaluate(input: EngineInput, options: EngineOptions = {}): Decis
 
   const kept: Finding[] = [];
   const bypassed: Finding[] = [];
-  for (const rule of toRun) {
+  for (const [index, rule] of toRun.entries()) {
+    if (options.deadlinePassed?.()) {
+      return { ...ALLOW_UNJUDGED, allowed: false, kind, deadlineExceeded: { rulesRun: index, rulesTotal: toRun.length } };
+    }
     let findings: Finding[];
     try {
       findings = rule.check(ctx, { bypassed });

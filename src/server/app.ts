@@ -1,13 +1,30 @@
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import type { TlsMaterial } from "./tls.js";
+import type { Metrics } from "./metrics.js";
 import { webhookRoutes, type WebhookOptions } from "./webhook.js";
+
+export interface TlsOptions {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  /** Client CA: when set, clients must present a certificate it signed (mTLS). */
+  readonly clientCa?: Buffer;
+}
 
 export interface WebhookAppOptions extends WebhookOptions {
   readonly logger: Logger;
   readonly bodyLimitBytes: number;
   /** Serve HTTPS with this certificate; plain HTTP when absent (tests that use inject). */
-  readonly tls?: TlsMaterial;
+  readonly tls?: TlsOptions;
+  readonly keepAliveTimeoutMs?: number;
+  readonly headersTimeoutMs?: number;
+  /** True while draining: every response then closes its connection. */
+  readonly isDraining?: () => boolean;
+  readonly metrics?: Metrics;
+}
+
+/** TLS settings shared by the listener and every certificate reload. */
+export function secureContextOptions(tls: TlsOptions): { cert: Buffer; key: Buffer; minVersion: "TLSv1.2"; ca?: Buffer } {
+  return { cert: tls.cert, key: tls.key, minVersion: "TLSv1.2", ...(tls.clientCa ? { ca: tls.clientCa } : {}) };
 }
 
 function plainMessage(error: FastifyError, bodyLimitBytes: number): string {
@@ -30,15 +47,47 @@ function plainMessage(error: FastifyError, bodyLimitBytes: number): string {
  * with the status the API server understands as "failed call" (400/413/415), never a stack.
  */
 export async function buildWebhookApp(options: WebhookAppOptions): Promise<FastifyInstance> {
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
   const app = Fastify({
     loggerInstance: options.logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes,
-    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: "TLSv1.2" as const } } : {}),
+    // Longer than the API server's 90 s idle timeout: it, not we, closes idle connections.
+    keepAliveTimeout: options.keepAliveTimeoutMs ?? 120_000,
+    // While draining, a request on a pooled connection is still answered (with Connection: close),
+    // never refused with 503: a refusal is a failed webhook call.
+    return503OnClosing: false,
+    forceCloseConnections: "idle",
+    ...(options.tls
+      ? {
+          https: {
+            ...secureContextOptions(options.tls),
+            ...(options.tls.clientCa ? { requestCert: true, rejectUnauthorized: true } : {}),
+            headersTimeout,
+            requestTimeout: Math.max(headersTimeout, 30_000),
+            // Node enforces the two timeouts above only on this sweep (30 s by default).
+            connectionsCheckingInterval: Math.min(1000, headersTimeout),
+          },
+        }
+      : {}),
   }) as unknown as FastifyInstance;
+
+  const isDraining = options.isDraining;
+  if (isDraining) {
+    app.addHook("onSend", async (_request, reply) => {
+      if (isDraining()) reply.header("connection", "close");
+    });
+  }
+  const metrics = options.metrics;
+  if (metrics) {
+    app.addHook("onResponse", async (request, reply) => {
+      if (reply.statusCode === 200 && request.routeOptions.url === "/validate") metrics.observeLatency(reply.elapsedTime / 1000);
+    });
+  }
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    metrics?.recordBadRequest(status);
     if (status >= 500) request.log.error({ err: error }, "request failed");
     else request.log.info({ status, code: error.code }, "rejected a malformed request");
     return reply
@@ -48,6 +97,17 @@ export async function buildWebhookApp(options: WebhookAppOptions): Promise<Fasti
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).type("text/plain; charset=utf-8").send(`not found: ${request.method} ${request.url.split("?")[0]}\n`));
 
-  await app.register(webhookRoutes, { engineOptions: options.engineOptions, ...(options.onDecision ? { onDecision: options.onDecision } : {}) });
+  await app.register(webhookRoutes, {
+    engineOptions: options.engineOptions,
+    onDecision: (record) => {
+      metrics?.recordDecision(record);
+      options.onDecision?.(record);
+    },
+    onRejected: (status) => {
+      metrics?.recordBadRequest(status);
+      options.onRejected?.(status);
+    },
+    ...(options.deadline ? { deadline: options.deadline } : {}),
+  });
   return app;
 }

@@ -12,6 +12,21 @@ export interface ServerConfig {
   readonly bodyLimitBytes: number;
   readonly logLevel: string;
   readonly skipPolicy: SkipPolicy;
+  /** Verify client certificates against this CA (mTLS); off when unset. */
+  readonly clientCaFile: string | undefined;
+  readonly certReloadIntervalMs: number;
+  /** Above the API server's 90 s idle timeout, so we never close a connection it is about to reuse. */
+  readonly keepAliveTimeoutMs: number;
+  /** A client that has not sent its headers by then is disconnected. */
+  readonly headersTimeoutMs: number;
+  /** After SIGTERM, keep accepting (answering with Connection: close) this long before closing the listener. */
+  readonly shutdownDelayMs: number;
+  /** Upper bound for in-flight reviews to finish after the listener closes. */
+  readonly shutdownTimeoutMs: number;
+  /** Share of the API server's ?timeout= the webhook may use before answering without a decision. */
+  readonly deadlineFraction: number;
+  /** The answer when the deadline passes: deny (fail closed) or allow with a warning. */
+  readonly onDeadline: "deny" | "allow";
 }
 
 export class ConfigError extends Error {}
@@ -24,6 +39,14 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function fraction(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0.1 || value > 0.95) throw new ConfigError(`${name} must be a number from 0.1 to 0.95, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -42,6 +65,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const port = integer(env, "PORT", 8443, 0, 65535);
   const opsPort = integer(env, "OPS_PORT", 8081, 0, 65535);
   if (port !== 0 && port === opsPort) throw new ConfigError(`PORT and OPS_PORT must differ (both ${port})`);
+  const onDeadline = (env.ON_DEADLINE ?? "deny").toLowerCase();
+  if (onDeadline !== "deny" && onDeadline !== "allow") throw new ConfigError(`ON_DEADLINE must be deny or allow, got ${JSON.stringify(env.ON_DEADLINE)}`);
   return {
     host: env.HOST || "0.0.0.0",
     port,
@@ -56,5 +81,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       users: list(env.SKIP_UPGRADE_VALIDATION_USERS),
       groups: list(env.SKIP_UPGRADE_VALIDATION_GROUPS),
     },
+    clientCaFile: env.CLIENT_CA_FILE || undefined,
+    certReloadIntervalMs: integer(env, "CERT_RELOAD_INTERVAL_MS", 5000, 100, 3_600_000),
+    keepAliveTimeoutMs: integer(env, "KEEP_ALIVE_TIMEOUT_MS", 120_000, 1000, 3_600_000),
+    headersTimeoutMs: integer(env, "HEADERS_TIMEOUT_MS", 10_000, 1000, 600_000),
+    shutdownDelayMs: integer(env, "SHUTDOWN_DELAY_MS", 0, 0, 600_000),
+    shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 20_000, 0, 600_000),
+    deadlineFraction: fraction(env, "DEADLINE_FRACTION", 0.5),
+    onDeadline,
   };
 }

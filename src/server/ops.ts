@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
+import type { Metrics } from "./metrics.js";
 
 export interface Readiness {
   /** Why the server is not ready, or undefined when it is. */
@@ -7,10 +8,10 @@ export interface Readiness {
 }
 
 /**
- * The plain-HTTP operations listener: liveness and readiness for the kubelet. It is a separate
- * listener so probes never compete with the API server's TLS connections.
+ * The plain-HTTP operations listener: liveness, readiness and metrics. It is a separate listener
+ * so probes and scrapes never compete with the API server's TLS connections.
  */
-export async function buildOpsApp(logger: Logger, readiness: Readiness): Promise<FastifyInstance> {
+export async function buildOpsApp(logger: Logger, readiness: Readiness, metrics?: Metrics): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: logger, logController: new LogController({ disableRequestLogging: true }) }) as unknown as FastifyInstance;
   app.get("/healthz", async (_request, reply) => reply.type("text/plain; charset=utf-8").send("ok\n"));
   app.get("/readyz", async (_request, reply) => {
@@ -18,6 +19,9 @@ export async function buildOpsApp(logger: Logger, readiness: Readiness): Promise
     if (reason) return reply.code(503).type("text/plain; charset=utf-8").send(`not ready: ${reason}\n`);
     return reply.type("text/plain; charset=utf-8").send("ok\n");
   });
+  if (metrics) {
+    app.get("/metrics", async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  }
   app.setNotFoundHandler((request, reply) => reply.code(404).type("text/plain; charset=utf-8").send(`not found: ${request.method} ${request.url.split("?")[0]}\n`));
   return app;
 }

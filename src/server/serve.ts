@@ -1,18 +1,33 @@
 import type { FastifyInstance } from "fastify";
+import { readFile } from "node:fs/promises";
+import type { Server as HttpsServer } from "node:https";
+import { setTimeout as delay } from "node:timers/promises";
 import { pino, type Logger } from "pino";
 import type { EngineOptions } from "../rules/engine.js";
-import { buildWebhookApp } from "./app.js";
+import { buildWebhookApp, secureContextOptions } from "./app.js";
+import { CertificateWatcher, type ServingCertificate } from "./certificates.js";
 import type { ServerConfig } from "./config.js";
+import { Metrics } from "./metrics.js";
 import { buildOpsApp } from "./ops.js";
-import { loadTlsMaterial } from "./tls.js";
+import { loadServingCertificate } from "./tls.js";
 
 export interface RunningServer {
   readonly webhook: FastifyInstance;
   readonly ops: FastifyInstance;
+  readonly metrics: Metrics;
   /** The ports actually bound (differs from the config when it asked for 0). */
   readonly port: number;
   readonly opsPort: number;
+  /** The certificate new TLS connections get. */
+  currentCertificate(): ServingCertificate;
+  /** SIGTERM: stop being ready, close pooled connections, finish in-flight reviews, stop. */
+  drain(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface ServerOverrides {
+  /** Extra engine options (tests inject rules; the cluster cache arrives here). */
+  readonly engineOptions?: () => EngineOptions;
 }
 
 export function createLogger(level: string): Logger {
@@ -24,35 +39,110 @@ function boundPort(app: FastifyInstance): number {
   return typeof address === "object" && address !== null ? address.port : 0;
 }
 
-export async function startServer(config: ServerConfig, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
-  let serving = false;
-  const engineOptions: EngineOptions = { skipPolicy: config.skipPolicy };
-  const ops = await buildOpsApp(logger, { notReadyReason: () => (serving ? undefined : "the HTTPS listener is not serving yet") });
+function certificateProblem(certificate: ServingCertificate, now = Date.now()): string | undefined {
+  if (now >= certificate.notAfter.getTime()) return `the serving certificate (serial ${certificate.serialNumber}) expired at ${certificate.notAfter.toISOString()}`;
+  if (now < certificate.notBefore.getTime()) return `the serving certificate (serial ${certificate.serialNumber}) is not valid before ${certificate.notBefore.toISOString()}`;
+  return undefined;
+}
+
+export async function startServer(config: ServerConfig, logger: Logger = createLogger(config.logLevel), overrides: ServerOverrides = {}): Promise<RunningServer> {
+  const metrics = new Metrics();
+  const state = { serving: false, draining: false };
+  let watcher: CertificateWatcher | undefined;
+
+  const ops = await buildOpsApp(
+    logger,
+    {
+      notReadyReason: () => {
+        if (state.draining) return "draining after SIGTERM";
+        if (!state.serving || !watcher) return "the HTTPS listener is not serving yet";
+        return certificateProblem(watcher.certificate);
+      },
+    },
+    metrics,
+  );
   await ops.listen({ host: config.host, port: config.opsPort });
 
   let webhook: FastifyInstance;
   try {
-    const tls = await loadTlsMaterial(config, logger);
-    webhook = await buildWebhookApp({ logger, bodyLimitBytes: config.bodyLimitBytes, tls, engineOptions: () => engineOptions });
+    const initial = await loadServingCertificate(config, logger);
+    const clientCa = config.clientCaFile ? await readFile(config.clientCaFile) : undefined;
+    const baseEngineOptions: EngineOptions = { skipPolicy: config.skipPolicy };
+    webhook = await buildWebhookApp({
+      logger,
+      bodyLimitBytes: config.bodyLimitBytes,
+      tls: { cert: initial.cert, key: initial.key, ...(clientCa ? { clientCa } : {}) },
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      headersTimeoutMs: config.headersTimeoutMs,
+      isDraining: () => state.draining,
+      metrics,
+      deadline: { fraction: config.deadlineFraction, onDeadline: config.onDeadline },
+      engineOptions: overrides.engineOptions ? () => ({ ...baseEngineOptions, ...overrides.engineOptions?.() }) : () => baseEngineOptions,
+    });
     await webhook.listen({ host: config.host, port: config.port });
+    const httpsServer = webhook.server as unknown as HttpsServer;
+    watcher = new CertificateWatcher({
+      certFile: config.tlsCertFile,
+      keyFile: config.tlsKeyFile,
+      initial,
+      pollIntervalMs: config.certReloadIntervalMs,
+      log: logger,
+      apply: (next) => httpsServer.setSecureContext(secureContextOptions({ cert: next.cert, key: next.key, ...(clientCa ? { clientCa } : {}) })),
+      onReload: (result, certificate) => {
+        metrics.recordCertificateReload(result);
+        metrics.certificateNotAfter.set(certificate.notAfter.getTime() / 1000);
+      },
+    });
+    metrics.certificateNotAfter.set(initial.notAfter.getTime() / 1000);
+    watcher.start();
+    const problem = certificateProblem(initial);
+    if (problem) logger.error({ notAfter: initial.notAfter.toISOString() }, `${problem}; /readyz reports not ready until it is replaced`);
   } catch (error) {
     await ops.close();
     throw error;
   }
-  serving = true;
+  state.serving = true;
 
   const port = boundPort(webhook);
   const opsPort = boundPort(ops);
-  logger.info({ port, opsPort, certFile: config.tlsCertFile, skipPolicy: config.skipPolicy.mode }, "lifecycle-guard is serving");
+  logger.info(
+    { port, opsPort, certFile: config.tlsCertFile, serial: watcher.certificate.serialNumber, mtls: Boolean(config.clientCaFile), skipPolicy: config.skipPolicy.mode },
+    "lifecycle-guard is serving",
+  );
+
+  let draining: Promise<void> | undefined;
+  const drain = (): Promise<void> => {
+    draining ??= (async () => {
+      state.draining = true;
+      metrics.draining.set(1);
+      const server = webhook.server;
+      logger.info({ delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs }, "draining: not ready, closing idle connections, answering in-flight reviews");
+      // Pooled connections would keep bringing reviews to a pod that is going away.
+      server.closeIdleConnections();
+      // Endpoints take a moment to drop this pod; keep answering (with Connection: close) meanwhile.
+      if (config.shutdownDelayMs > 0) await delay(config.shutdownDelayMs);
+      const closed = webhook.close();
+      const finishedInTime = await Promise.race([closed.then(() => true), delay(config.shutdownTimeoutMs).then(() => false)]);
+      if (!finishedInTime) {
+        logger.warn({ timeoutMs: config.shutdownTimeoutMs }, "in-flight reviews did not finish in time; closing their connections");
+        server.closeAllConnections();
+        await closed;
+      }
+      watcher?.stop();
+      await ops.close();
+      logger.info("drained");
+    })();
+    return draining;
+  };
+
   return {
     webhook,
     ops,
+    metrics,
     port,
     opsPort,
-    async close() {
-      serving = false;
-      await webhook.close();
-      await ops.close();
-    },
+    currentCertificate: () => (watcher as CertificateWatcher).certificate,
+    drain,
+    close: drain,
   };
 }

@@ -1,13 +1,9 @@
-import { access, readFile } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Logger } from "pino";
 import { writeDevCertificates } from "../certs/generate.js";
+import { readServingCertificate, type ServingCertificate } from "./certificates.js";
 import type { ServerConfig } from "./config.js";
-
-export interface TlsMaterial {
-  readonly cert: Buffer;
-  readonly key: Buffer;
-}
 
 const exists = (path: string): Promise<boolean> =>
   access(path).then(
@@ -21,7 +17,7 @@ const exists = (path: string): Promise<boolean> =>
  * serves HTTPS; a configured path that is missing is an error (a cluster must never fall back to
  * a made-up certificate).
  */
-export async function loadTlsMaterial(config: ServerConfig, log: Logger): Promise<TlsMaterial> {
+export async function loadServingCertificate(config: ServerConfig, log: Logger): Promise<ServingCertificate> {
   const [haveCert, haveKey] = await Promise.all([exists(config.tlsCertFile), exists(config.tlsKeyFile)]);
   if (!haveCert || !haveKey) {
     if (config.tlsConfigured) {
@@ -34,6 +30,5 @@ export async function loadTlsMaterial(config: ServerConfig, log: Logger): Promis
       `generated a development certificate for localhost; trust it with the CA file ${files.caFile} (for example curl --cacert ${files.caFile})`,
     );
   }
-  const [cert, key] = await Promise.all([readFile(config.tlsCertFile), readFile(config.tlsKeyFile)]);
-  return { cert, key };
+  return readServingCertificate(config.tlsCertFile, config.tlsKeyFile);
 }

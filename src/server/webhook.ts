@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from "fastify"
 import { encodeResponse } from "../admission/response.js";
 import { decodeReview, engineInputOf } from "../admission/review.js";
 import { evaluate, type Decision, type EngineOptions } from "../rules/engine.js";
+import { DEFAULT_TIMEOUT_MS, parseGoDuration } from "./deadline.js";
 
 export const VALIDATE_PATH = "/validate";
 
@@ -13,6 +14,8 @@ export interface DecisionRecord {
   readonly operation: string;
   readonly dryRun: boolean;
   readonly decision: Decision;
+  /** The answer sent, which differs from decision.allowed when the deadline policy allows. */
+  readonly allowed: boolean;
   readonly durationMs: number;
 }
 
@@ -21,6 +24,10 @@ export interface WebhookOptions {
   readonly engineOptions: () => EngineOptions;
   /** Called after each decision (metrics, events); must not throw. */
   readonly onDecision?: (record: DecisionRecord) => void;
+  /** Called for a body that is not an AdmissionReview (400). */
+  readonly onRejected?: (status: number) => void;
+  /** Share of the API server's ?timeout= to use, and the answer when it runs out. */
+  readonly deadline?: { readonly fraction: number; readonly onDeadline: "deny" | "allow" };
 }
 
 const OTHER_METHODS = ["GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"] as const;
@@ -41,20 +48,30 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app: Fas
     const started = process.hrtime.bigint();
     const decoded = decodeReview(request.body);
     if (!decoded.ok) {
+      options.onRejected?.(400);
       request.log.info({ reason: decoded.message }, "rejected a request that is not an AdmissionReview");
       return reply.code(400).type("text/plain; charset=utf-8").send(`${decoded.message}\n`);
     }
     const review = decoded.review;
     const input = engineInputOf(review.request);
+    // The API server gives up after ?timeout=; answering well before it keeps the answer ours.
+    const timeoutMs = parseGoDuration((request.query as Record<string, string | undefined>).timeout) ?? DEFAULT_TIMEOUT_MS;
+    const fraction = options.deadline?.fraction ?? 0.5;
+    const budgetMs = timeoutMs * fraction;
+    const dueAt = performance.now() + budgetMs - reply.elapsedTime;
     let decision: Decision;
     try {
-      decision = evaluate(input, options.engineOptions());
+      decision = evaluate(input, { ...options.engineOptions(), deadlinePassed: () => performance.now() >= dueAt });
     } catch (error) {
       // evaluate() already turns a rule's exception into a decision; this guards the rest.
       decision = { allowed: false, findings: [], denials: [], warnings: [], bypassed: [], failure: { rule: "engine", error: error instanceof Error ? error.message : String(error) } };
     }
     const kind = input.kind ?? "";
-    const response = encodeResponse(review, decision, { kind, name: input.name ?? "" });
+    const response = encodeResponse(review, decision, {
+      kind,
+      name: input.name ?? "",
+      deadline: { onDeadline: options.deadline?.onDeadline ?? "deny", budgetMs, timeoutMs },
+    });
     const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
     const record: DecisionRecord = {
       uid: review.request.uid,
@@ -64,6 +81,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app: Fas
       operation: input.operation,
       dryRun: review.request.dryRun === true,
       decision,
+      allowed: response.response.allowed,
       durationMs,
     };
     const line = {
@@ -78,6 +96,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app: Fas
       durationMs: Math.round(durationMs * 1000) / 1000,
     };
     if (decision.failure) request.log.error({ ...line, failedRule: decision.failure.rule, error: decision.failure.error }, "admission decision");
+    else if (decision.deadlineExceeded) request.log.warn({ ...line, deadlineExceeded: true, budgetMs, ...decision.deadlineExceeded }, "admission decision");
     else request.log.info(line, "admission decision");
     request.log.debug({ uid: record.uid, findings: decision.findings.map((f) => ({ rule: f.rule, field: f.field, message: f.message })) }, "admission findings");
     options.onDecision?.(record);

@@ -13,6 +13,14 @@ describe("server configuration", () => {
       bodyLimitBytes: 16 * 1024 * 1024,
       logLevel: "info",
       skipPolicy: { mode: "honor", users: [], groups: [] },
+      clientCaFile: undefined,
+      certReloadIntervalMs: 5000,
+      keepAliveTimeoutMs: 120_000,
+      headersTimeoutMs: 10_000,
+      shutdownDelayMs: 0,
+      shutdownTimeoutMs: 20_000,
+      deadlineFraction: 0.5,
+      onDeadline: "deny",
     });
   });
 
@@ -37,6 +45,9 @@ describe("server configuration", () => {
     [{ BODY_LIMIT_BYTES: "1048576" }, "BODY_LIMIT_BYTES must be an integer from 8388608"],
     [{ LOG_LEVEL: "verbose" }, "LOG_LEVEL must be one of"],
     [{ SKIP_UPGRADE_VALIDATION: "sometimes" }, "SKIP_UPGRADE_VALIDATION must be honor or ignore"],
+    [{ DEADLINE_FRACTION: "1.5" }, "DEADLINE_FRACTION must be a number from 0.1 to 0.95"],
+    [{ ON_DEADLINE: "maybe" }, "ON_DEADLINE must be deny or allow"],
+    [{ CERT_RELOAD_INTERVAL_MS: "10" }, "CERT_RELOAD_INTERVAL_MS must be an integer from 100"],
   ])("rejects %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -1,0 +1,99 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { DecisionRecord } from "./webhook.js";
+
+/** Buckets from 50 µs: a typical decision takes well under a millisecond. */
+const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/**
+ * Prometheus metrics, served on the operations port. A registry of its own (not prom-client's
+ * global one) so that every server instance, and every test, counts separately.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  private readonly requests = new Counter({
+    name: "lifecycle_guard_admission_requests_total",
+    help: "Admission reviews answered, by object kind, operation, decision and dry run.",
+    labelNames: ["kind", "operation", "decision", "dry_run"] as const,
+    registers: [this.registry],
+  });
+
+  private readonly duration = new Histogram({
+    name: "lifecycle_guard_admission_duration_seconds",
+    help: "Time from receiving a review to sending its answer (body parsing, rules and encoding).",
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  private readonly findings = new Counter({
+    name: "lifecycle_guard_findings_total",
+    help: "Rule findings in answered reviews, by rule id and severity.",
+    labelNames: ["rule", "severity"] as const,
+    registers: [this.registry],
+  });
+
+  private readonly ruleErrors = new Counter({
+    name: "lifecycle_guard_rule_errors_total",
+    help: "Reviews denied because a rule threw, by rule id.",
+    labelNames: ["rule"] as const,
+    registers: [this.registry],
+  });
+
+  private readonly deadlines = new Counter({
+    name: "lifecycle_guard_deadline_exceeded_total",
+    help: "Reviews answered without a decision because the API server's timeout was near, by the answer given.",
+    labelNames: ["answer"] as const,
+    registers: [this.registry],
+  });
+
+  private readonly badRequests = new Counter({
+    name: "lifecycle_guard_bad_requests_total",
+    help: "Requests rejected before a decision (not an AdmissionReview, wrong content type, too large), by HTTP status.",
+    labelNames: ["status"] as const,
+    registers: [this.registry],
+  });
+
+  readonly certificateNotAfter = new Gauge({
+    name: "lifecycle_guard_tls_certificate_not_after_seconds",
+    help: "Expiry (Unix time) of the serving certificate currently in use.",
+    registers: [this.registry],
+  });
+
+  private readonly certificateReloads = new Counter({
+    name: "lifecycle_guard_tls_certificate_reloads_total",
+    help: "Attempts to load a changed serving certificate, by result.",
+    labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
+
+  readonly draining = new Gauge({
+    name: "lifecycle_guard_draining",
+    help: "1 while the server drains after SIGTERM.",
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  recordDecision(record: DecisionRecord): void {
+    const decision = record.decision;
+    const answer = record.allowed ? "allowed" : "denied";
+    this.requests.inc({ kind: record.kind || "unknown", operation: record.operation || "unknown", decision: answer, dry_run: String(record.dryRun) });
+    for (const finding of decision.findings) this.findings.inc({ rule: finding.rule, severity: finding.severity });
+    if (decision.failure) this.ruleErrors.inc({ rule: decision.failure.rule });
+    if (decision.deadlineExceeded) this.deadlines.inc({ answer });
+  }
+
+  observeLatency(seconds: number): void {
+    this.duration.observe(seconds);
+  }
+
+  recordBadRequest(status: number): void {
+    this.badRequests.inc({ status: String(status) });
+  }
+
+  recordCertificateReload(result: "success" | "failure"): void {
+    this.certificateReloads.inc({ result });
+  }
+}

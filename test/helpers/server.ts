@@ -1,0 +1,35 @@
+import { Writable } from "node:stream";
+import { pino } from "pino";
+import { loadConfig } from "../../src/server/config.js";
+import { startServer, type RunningServer, type ServerOverrides } from "../../src/server/serve.js";
+
+export interface TestServer {
+  readonly server: RunningServer;
+  readonly logs: Record<string, unknown>[];
+}
+
+/** Starts the real server (HTTPS + ops) on ephemeral loopback ports with a captured log. */
+export async function startTestServer(env: Record<string, string>, overrides: ServerOverrides = {}): Promise<TestServer> {
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const config = loadConfig({ PORT: "0", OPS_PORT: "0", HOST: "127.0.0.1", ...env });
+  const server = await startServer(config, pino({ level: "info" }, sink), overrides);
+  return { server, logs };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `condition` every 50 ms until it holds or `timeoutMs` passes; returns whether it held. */
+export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await condition()) return true;
+    await sleep(50);
+  }
+  return condition();
+}
