@@ -1,0 +1,24 @@
+# syntax=docker/dockerfile:1
+# lifecycle-guard: build with dev dependencies, run with production dependencies only.
+# Node.js 26 is the current LTS line; pin a digest in your own build for reproducibility.
+ARG NODE_IMAGE=node:26-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# --ignore-scripts: the prepare script builds, and the sources are not copied yet.
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+COPY --from=build /src/dist ./dist
+# Numeric, so runAsNonRoot can verify it without reading /etc/passwd; matches the Deployment.
+USER 65532:65532
+EXPOSE 8443 8081
+ENTRYPOINT ["node", "/app/dist/cli/main.js", "serve"]
