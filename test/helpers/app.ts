@@ -1,9 +1,8 @@
-import { Writable } from "node:stream";
 import type { FastifyInstance } from "fastify";
-import { pino } from "pino";
 import type { EngineOptions } from "../../src/rules/engine.js";
 import { buildWebhookApp } from "../../src/server/app.js";
 import { DEFAULT_BODY_LIMIT_BYTES } from "../../src/server/config.js";
+import { capturedLogger } from "./logs.js";
 
 export interface TestApp {
   readonly app: FastifyInstance;
@@ -13,13 +12,7 @@ export interface TestApp {
 
 /** The webhook application with an in-memory log, for `inject` tests. */
 export async function webhookTestApp(engineOptions: EngineOptions = {}, level = "info"): Promise<TestApp> {
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) logs.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const app = await buildWebhookApp({ logger: pino({ level }, sink), bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES, engineOptions: () => engineOptions });
+  const { logger, lines: logs } = capturedLogger(level);
+  const app = await buildWebhookApp({ logger, bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES, engineOptions: () => engineOptions });
   return { app, logs };
 }

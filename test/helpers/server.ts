@@ -1,7 +1,6 @@
-import { Writable } from "node:stream";
-import { pino } from "pino";
 import { loadConfig } from "../../src/server/config.js";
 import { startServer, type RunningServer, type ServerOverrides } from "../../src/server/serve.js";
+import { capturedLogger } from "./logs.js";
 
 export interface TestServer {
   readonly server: RunningServer;
@@ -10,15 +9,9 @@ export interface TestServer {
 
 /** Starts the real server (HTTPS + ops) on ephemeral loopback ports with a captured log. */
 export async function startTestServer(env: Record<string, string>, overrides: ServerOverrides = {}): Promise<TestServer> {
-  const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) logs.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
+  const { logger, lines: logs } = capturedLogger();
   const config = loadConfig({ PORT: "0", OPS_PORT: "0", HOST: "127.0.0.1", ...env });
-  const server = await startServer(config, pino({ level: "info" }, sink), overrides);
+  const server = await startServer(config, logger, overrides);
   return { server, logs };
 }
 
