@@ -66,7 +66,7 @@ function denialMessage(kind: string, name: string, causes: readonly StatusCause[
 
 /** Encodes a decision as the AdmissionReview the API server expects, in the request's version. */
 export function encodeResponse(review: AdmissionReview, decision: Decision, extras: ResponseExtras): AdmissionReviewResponse {
-  const warnings = shapeWarnings([...decision.warnings.map((f) => f.message), ...(extras.extraWarnings ?? [])]);
+  const warnings = shapeWarnings([...decision.warnings.map((f) => f.message), ...(decision.notices ?? []), ...(extras.extraWarnings ?? [])]);
   const rules = ruleIds(decision).join(",");
   const base = {
     uid: review.request.uid,

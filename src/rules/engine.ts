@@ -49,7 +49,13 @@ export interface Decision {
   readonly deadlineExceeded?: { readonly rulesRun: number; readonly rulesTotal: number };
   /** The lifecycle kind checked, or undefined when the request was not ours to judge. */
   readonly kind?: LifecycleKind;
+  /** Warnings that are not findings (e.g. that the cluster checks were skipped). */
+  readonly notices?: readonly string[];
 }
+
+/** The one warning a review gets while the cluster cache cannot be trusted. */
+export const CLUSTER_NOT_SYNCED_NOTICE =
+  "lifecycle-guard: the cluster cache is not synced, so the cross-object rules LG501-LG503 were not evaluated for this change";
 
 const ALLOW_UNJUDGED: Decision = { allowed: true, findings: [], denials: [], warnings: [], bypassed: [] };
 
@@ -92,9 +98,10 @@ export function evaluate(input: EngineInput, options: EngineOptions = {}): Decis
     clusterAware: options.clusterAware ?? false,
   };
 
-  const rules = (options.rules ?? RULES).filter(
-    (r) => r.operations.includes(ctx.operation) && (!r.kinds || r.kinds.includes(kind.short)) && (!r.needsCluster || ctx.cluster.synced),
-  );
+  const applicable = (options.rules ?? RULES).filter((r) => r.operations.includes(ctx.operation) && (!r.kinds || r.kinds.includes(kind.short)));
+  // Cross-object rules run only on a synced cluster view: stale data must never deny.
+  const rules = applicable.filter((r) => !r.needsCluster || ctx.cluster.synced);
+  const skippedClusterRules = ctx.clusterAware && rules.length < applicable.length;
   // A malformed new object would only make the other rules guess: LG305 alone answers it.
   const toRun = newObject.shapeProblem ? rules.filter((r) => r.id === "LG305") : rules;
 
@@ -117,5 +124,6 @@ export function evaluate(input: EngineInput, options: EngineOptions = {}): Decis
   const findings = uniqueFindings(kept);
   const denials = findings.filter((f) => f.severity === "deny");
   const warnings = findings.filter((f) => f.severity === "warn");
-  return { allowed: denials.length === 0, findings, denials, warnings, bypassed: uniqueFindings(bypassed), kind };
+  const notices = skippedClusterRules && !newObject.shapeProblem ? [CLUSTER_NOT_SYNCED_NOTICE] : [];
+  return { allowed: denials.length === 0, findings, denials, warnings, bypassed: uniqueFindings(bypassed), kind, ...(notices.length ? { notices } : {}) };
 }

@@ -29,12 +29,13 @@ export interface ClusterObject {
  * them a snapshot (an informer cache in the server, a one-off list in the CLI).
  */
 export interface ClusterView {
+  /** True only while the snapshot is complete and current; LG5xx never run on anything less. */
   readonly synced: boolean;
-  /** Every object of `kind` in the cluster except the one under review. */
-  others(kind: LifecycleKind): readonly ClusterObject[];
+  /** Every object of `kind` in the cluster (including, possibly, the one under review). */
+  objects(kind: LifecycleKind): readonly ClusterObject[];
 }
 
-export const NO_CLUSTER: ClusterView = { synced: false, others: () => [] };
+export const NO_CLUSTER: ClusterView = { synced: false, objects: () => [] };
 
 /** Whether `skipUpgradeValidation: true` is honored for this request (operator policy). */
 export interface SkipPolicyDecision {

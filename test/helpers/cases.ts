@@ -16,13 +16,27 @@ export interface RuleCase {
   readonly newObject?: unknown;
   readonly user?: { username?: string; groups?: string[] };
   readonly skipPolicy?: { mode?: "honor" | "ignore"; users?: string[]; groups?: string[] };
+  /** Other objects in the cluster (LG5xx): the view is synced unless `synced: false`. */
+  readonly cluster?: {
+    readonly synced?: boolean;
+    readonly ilms?: readonly ClusterCaseObject[];
+    readonly glms?: readonly ClusterCaseObject[];
+  };
   readonly expect: {
     readonly allowed: boolean;
     /** Exact list of `RULE field` strings, order-insensitive. */
     readonly findings: readonly string[];
     /** Substrings each message of the file's rule must contain (all of them, in some finding). */
     readonly messages?: readonly string[];
+    /** Substrings of the non-finding warnings (e.g. cluster cache not synced); exact count. */
+    readonly notices?: readonly string[];
   };
+}
+
+export interface ClusterCaseObject {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly installations: unknown;
 }
 
 export interface RuleCaseFile {

@@ -1,9 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { evaluate } from "../../src/rules/engine.js";
+import { GLM, ILM } from "../../src/lifecycle/kinds.js";
+import { readLifecycleObject } from "../../src/lifecycle/model.js";
+import { evaluate, type EngineOptions } from "../../src/rules/engine.js";
 import { RULES } from "../../src/rules/registry.js";
+import type { ClusterView } from "../../src/rules/types.js";
 import { KIND_NAMES, lifecycleObject, loadCaseFiles, type RuleCase } from "../helpers/cases.js";
 
 const files = loadCaseFiles();
+
+function clusterView(c: NonNullable<RuleCase["cluster"]>): ClusterView {
+  const read = (kind: typeof ILM, list: NonNullable<RuleCase["cluster"]>["ilms"]) =>
+    (list ?? []).map((o) => ({ namespace: o.namespace ?? "gloo-mesh", name: o.name, object: readLifecycleObject(kind, lifecycleObject(kind.short, o.installations, o.name)) }));
+  const ilms = read(ILM, c.ilms);
+  const glms = read(GLM, c.glms);
+  return { synced: c.synced ?? true, objects: (kind) => (kind.short === "ILM" ? ilms : glms) };
+}
 
 function run(c: RuleCase) {
   const kind = c.kind ?? "ILM";
@@ -21,7 +32,10 @@ function run(c: RuleCase) {
       newObject,
       ...(c.user ? { user: c.user } : {}),
     },
-    c.skipPolicy ? { skipPolicy: { mode: c.skipPolicy.mode ?? "honor", users: c.skipPolicy.users ?? [], groups: c.skipPolicy.groups ?? [] } } : {},
+    {
+      ...(c.skipPolicy ? { skipPolicy: { mode: c.skipPolicy.mode ?? "honor", users: c.skipPolicy.users ?? [], groups: c.skipPolicy.groups ?? [] } } : {}),
+      ...(c.cluster ? { cluster: clusterView(c.cluster), clusterAware: true } : {}),
+    } satisfies EngineOptions,
   );
 }
 
@@ -39,6 +53,9 @@ describe.each(files)("$rule ($file)", ({ rule, cases }) => {
     for (const finding of decision.findings) {
       expect(finding.message.startsWith(`${finding.rule} `)).toBe(true);
     }
+    const notices = decision.notices ?? [];
+    expect(notices).toHaveLength(c.expect.notices?.length ?? 0);
+    c.expect.notices?.forEach((fragment, i) => expect(notices[i]).toContain(fragment));
   });
 });
 

@@ -29,6 +29,12 @@ describe("the rule registry", () => {
     expect(RULES.map((r) => r.id).filter((id) => !id.startsWith("LG5")).sort()).toEqual(spec);
   });
 
+  it("has the cross-object rules LG501-LG503, evaluated only from a synced cluster view", () => {
+    const cluster = RULES.filter((r) => r.id.startsWith("LG5"));
+    expect(cluster.map((r) => r.id)).toEqual(["LG501", "LG502", "LG503"]);
+    for (const rule of cluster) expect(rule.needsCluster).toBe(true);
+  });
+
   it("evaluates LG402 last, because it reports what the other rules bypassed", () => {
     expect(RULES[RULES.length - 1]?.id).toBe("LG402");
   });

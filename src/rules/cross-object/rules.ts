@@ -1,0 +1,84 @@
+import { GLM, ILM, type LifecycleKind } from "../../lifecycle/kinds.js";
+import { counterpart } from "../../lifecycle/matching.js";
+import { flagOn, holdsCluster, revisionLabel, type Entry } from "../../lifecycle/model.js";
+import { flagPath, removalPath } from "../defaults/analysis.js";
+import { listNames } from "../messages.js";
+import { defineRule, type ClusterObject, type RuleContext } from "../types.js";
+
+const clusterRule = { needsCluster: true } as const;
+
+/** Objects of `kind` in the cluster other than the one under review. */
+function others(ctx: RuleContext, kind: LifecycleKind): readonly ClusterObject[] {
+  return ctx.cluster.objects(kind).filter((o) => !(kind.kind === ctx.kind.kind && o.namespace === ctx.namespace && o.name === ctx.name));
+}
+
+const label = (o: ClusterObject): string => `${o.object.kind.kind} ${o.namespace}/${o.name}`;
+
+/** The control plane revision a gateway entry runs on: controlPlaneRevision, else its own revision. */
+function controlPlaneOf(entry: Entry): string {
+  return typeof entry.controlPlaneRevision === "string" && entry.controlPlaneRevision !== "" ? entry.controlPlaneRevision : entry.key;
+}
+
+export const LG501 = defineRule(
+  { ...clusterRule, id: "LG501", severity: "warn", kinds: ["ILM"], operations: ["CREATE", "UPDATE"], summary: "Another ILM in the cluster makes a different revision default for a cluster this object makes default." },
+  (ctx, report) => {
+    for (const entry of ctx.newObject.entries) {
+      for (const { name: cluster, flag } of entry.clusters) {
+        if (!flag) continue;
+        for (const other of others(ctx, ILM)) {
+          const theirs = other.object.entries.filter((e) => e.key !== entry.key && flagOn(e, cluster));
+          if (theirs.length === 0) continue;
+          report(
+            flagPath(ctx, entry, cluster),
+            `${cluster}: ${label(other)} makes revision ${listNames(theirs.map((e) => revisionLabel(e.key)))} default, and this object makes ${revisionLabel(entry.key)} default; keep one default per cluster.`,
+          );
+        }
+      }
+    }
+  },
+);
+
+export const LG502 = defineRule(
+  { ...clusterRule, id: "LG502", severity: "warn", kinds: ["GLM"], operations: ["CREATE", "UPDATE"], summary: "A GLM entry's control plane revision is not installed by any ILM on that cluster." },
+  (ctx, report) => {
+    const ilms = others(ctx, ILM);
+    for (const entry of ctx.newObject.entries) {
+      const revision = controlPlaneOf(entry);
+      if (revision === "") continue; // a revisionless gateway uses the default control plane
+      const missing = entry.clusters.map((c) => c.name).filter((cluster) => !ilms.some((o) => o.object.entries.some((e) => e.key === revision && holdsCluster(e, cluster))));
+      if (missing.length === 0) continue;
+      const field = typeof entry.controlPlaneRevision === "string" && entry.controlPlaneRevision !== "" ? "controlPlaneRevision" : GLM.keyField;
+      report(
+        `spec.installations[${entry.index}].${field}`,
+        `${listNames(missing)}: no IstioLifecycleManager installs revision ${revision}, which gatewayRevision ${revisionLabel(entry.key)} uses; Gloo creates no gateway there until it does.`,
+      );
+    }
+  },
+);
+
+export const LG503 = defineRule(
+  { ...clusterRule, id: "LG503", severity: "deny", kinds: ["ILM"], operations: ["UPDATE"], summary: "An UPDATE removes an ILM revision from a cluster while a GLM entry still uses it there." },
+  (ctx, report) => {
+    const old = ctx.oldObject;
+    if (!old) return;
+    const otherIlms = others(ctx, ILM);
+    const glms = ctx.cluster.objects(GLM);
+    for (const oldEntry of old.entries) {
+      if (oldEntry.key === "") continue;
+      for (const { name: cluster } of oldEntry.clusters) {
+        if (counterpart(oldEntry, cluster, ctx.newObject)) continue;
+        // Still installed on that cluster by another entry of this object or by another ILM: not removed.
+        if (ctx.newObject.entries.some((e) => e.key === oldEntry.key && holdsCluster(e, cluster))) continue;
+        if (otherIlms.some((o) => o.object.entries.some((e) => e.key === oldEntry.key && holdsCluster(e, cluster)))) continue;
+        for (const glm of glms) {
+          const users = glm.object.entries.filter((e) => holdsCluster(e, cluster) && controlPlaneOf(e) === oldEntry.key);
+          if (users.length === 0) continue;
+          report(
+            removalPath(ctx, oldEntry),
+            `revision ${oldEntry.key} is removed from ${cluster} while ${label(glm)} (gatewayRevision ${listNames(users.map((e) => revisionLabel(e.key)))}) still uses it there. Move that gateway to another control plane (controlPlaneRevision) or remove it first, then remove ${oldEntry.key}.`,
+          );
+        }
+      }
+    }
+  },
+);
