@@ -22,6 +22,9 @@ export interface AdmissionResponse {
   };
   readonly warnings?: readonly string[];
   readonly auditAnnotations: { readonly decision: "allowed" | "denied"; readonly rules: string };
+  /** Mutating answers only. */
+  readonly patchType?: "JSONPatch";
+  readonly patch?: string;
 }
 
 export interface AdmissionReviewResponse {
@@ -116,4 +119,23 @@ export function encodeResponse(review: AdmissionReview, decision: Decision, extr
     };
   }
   return { apiVersion: review.apiVersion, kind: "AdmissionReview", response };
+}
+
+/**
+ * A mutating answer: always allowed (judging is the validating webhook's job), with a JSON Patch
+ * only when there is something to change. patchType and patch come together or not at all.
+ */
+export function encodeMutation(review: AdmissionReview, patch: readonly unknown[], warningTexts: readonly string[], rules: readonly string[]): AdmissionReviewResponse {
+  const warnings = shapeWarnings(warningTexts);
+  return {
+    apiVersion: review.apiVersion,
+    kind: "AdmissionReview",
+    response: {
+      uid: review.request.uid,
+      allowed: true,
+      ...(patch.length > 0 ? { patchType: "JSONPatch" as const, patch: Buffer.from(JSON.stringify(patch)).toString("base64") } : {}),
+      ...(warnings.length > 0 ? { warnings } : {}),
+      auditAnnotations: { decision: "allowed", rules: [...new Set(rules)].sort().join(",") },
+    },
+  };
 }

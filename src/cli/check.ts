@@ -34,7 +34,7 @@ export async function runCheck(oldFile: string | undefined, newFile: string, opt
 }
 
 function warningTexts(decision: Decision): string[] {
-  return shapeWarnings(decision.warnings.map((f) => f.message));
+  return shapeWarnings([...decision.warnings.map((f) => f.message), ...(decision.notices ?? [])]);
 }
 
 /** kubectl-like text: warnings as `Warning: ...`, denials as `<field>: <message>`. */

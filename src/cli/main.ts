@@ -9,9 +9,11 @@ Usage:
   lifecycle-guard serve
       Serve POST /validate over HTTPS (PORT, TLS_CERT_FILE, TLS_KEY_FILE) and /healthz, /readyz
       over HTTP (OPS_PORT). See the README for every setting.
-  lifecycle-guard check [--old FILE] --new FILE [--output text|json] [--skip-upgrade-validation honor|ignore]
+  lifecycle-guard check [--old FILE] --new FILE [--output text|json] [--skip-upgrade-validation honor|ignore] [--cluster]
       Decide a change offline, as the webhook would. FILEs are YAML (multi-document) or JSON;
       objects are paired by kind, namespace and name; without --old every object is a CREATE.
+      --cluster also runs the cross-object rules (LG501-LG503) against the lifecycle managers in
+      the cluster of the current kube context (read-only: it lists them once).
       Exit 0: allowed (warnings allowed). 1: denied. 2: usage or input error.
   lifecycle-guard rules [--markdown]
       List the rules.
@@ -29,6 +31,7 @@ async function check(args: string[]): Promise<number> {
       new: { type: "string" },
       output: { type: "string", short: "o", default: "text" },
       "skip-upgrade-validation": { type: "string", default: "honor" },
+      cluster: { type: "boolean", default: false },
     },
     strict: true,
     allowPositionals: false,
@@ -39,7 +42,17 @@ async function check(args: string[]): Promise<number> {
   if (skip !== "honor" && skip !== "ignore") throw new UsageError(`--skip-upgrade-validation must be honor or ignore, got ${skip}`);
   // Subcommands load only what they use: `check` in a CI pipeline should not pay for the server.
   const { formatJson, formatText, runCheck } = await import("./check.js");
-  const results = await runCheck(values.old, values.new, { skipPolicy: { mode: skip, users: [], groups: [] } });
+  let cluster = {};
+  if (values.cluster) {
+    const { loadCurrentContext } = await import("../cluster/config.js");
+    const { listClusterView } = await import("../cluster/snapshot.js");
+    try {
+      cluster = { cluster: await listClusterView(loadCurrentContext()), clusterAware: true };
+    } catch (error) {
+      throw new InputError(`--cluster: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  const results = await runCheck(values.old, values.new, { skipPolicy: { mode: skip, users: [], groups: [] }, ...cluster });
   process.stdout.write(values.output === "json" ? formatJson(results) : formatText(results));
   return results.every((r) => r.decision.allowed) ? 0 : 1;
 }

@@ -73,6 +73,21 @@ function isBypassed(finding: Finding, ctx: RuleContext): boolean {
   return ctx.skipPolicy.honored && finding.governedBy !== undefined && finding.governedBy.entry.skip;
 }
 
+/** Reads a CREATE/UPDATE of a lifecycle object into what rules see. */
+export function reviewContext(input: EngineInput & { operation: "CREATE" | "UPDATE" }, kind: LifecycleKind, options: EngineOptions = {}): RuleContext {
+  return {
+    operation: input.operation,
+    kind,
+    namespace: input.namespace ?? "",
+    name: input.name ?? "",
+    oldObject: input.operation === "UPDATE" && input.oldObject != null ? readLifecycleObject(kind, input.oldObject) : undefined,
+    newObject: readLifecycleObject(kind, input.newObject),
+    skipPolicy: decideSkipPolicy(options.skipPolicy ?? HONOR_SKIP, input.user),
+    cluster: options.cluster ?? NO_CLUSTER,
+    clusterAware: options.clusterAware ?? false,
+  };
+}
+
 /**
  * Decides one request. Pure: the same input and options always give the same decision, which is
  * what makes dry-run answers identical to real ones.
@@ -80,23 +95,13 @@ function isBypassed(finding: Finding, ctx: RuleContext): boolean {
 export function evaluate(input: EngineInput, options: EngineOptions = {}): Decision {
   const kind = lifecycleKindOf(input.group, input.kind);
   if (!kind) return ALLOW_UNJUDGED;
-  if (input.operation !== "CREATE" && input.operation !== "UPDATE") return { ...ALLOW_UNJUDGED, kind };
+  const operation = input.operation;
+  if (operation !== "CREATE" && operation !== "UPDATE") return { ...ALLOW_UNJUDGED, kind };
   // The status subresource cannot change spec; the webhook configuration excludes it anyway.
   if (input.subResource) return { ...ALLOW_UNJUDGED, kind };
 
-  const newObject = readLifecycleObject(kind, input.newObject);
-  const oldObject = input.operation === "UPDATE" && input.oldObject != null ? readLifecycleObject(kind, input.oldObject) : undefined;
-  const ctx: RuleContext = {
-    operation: input.operation,
-    kind,
-    namespace: input.namespace ?? "",
-    name: input.name ?? "",
-    oldObject,
-    newObject,
-    skipPolicy: decideSkipPolicy(options.skipPolicy ?? HONOR_SKIP, input.user),
-    cluster: options.cluster ?? NO_CLUSTER,
-    clusterAware: options.clusterAware ?? false,
-  };
+  const ctx = reviewContext({ ...input, operation }, kind, options);
+  const newObject = ctx.newObject;
 
   const applicable = (options.rules ?? RULES).filter((r) => r.operations.includes(ctx.operation) && (!r.kinds || r.kinds.includes(kind.short)));
   // Cross-object rules run only on a synced cluster view: stale data must never deny.

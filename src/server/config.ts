@@ -27,6 +27,9 @@ export interface ServerConfig {
   readonly deadlineFraction: number;
   /** The answer when the deadline passes: deny (fail closed) or allow with a warning. */
   readonly onDeadline: "deny" | "allow";
+  /** Record Kubernetes Events for denials and warnings (needs the cluster connection). */
+  readonly events: boolean;
+  readonly eventDedupWindowMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -65,6 +68,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const port = integer(env, "PORT", 8443, 0, 65535);
   const opsPort = integer(env, "OPS_PORT", 8081, 0, 65535);
   if (port !== 0 && port === opsPort) throw new ConfigError(`PORT and OPS_PORT must differ (both ${port})`);
+  const events = (env.EVENTS ?? "on").toLowerCase();
+  if (events !== "on" && events !== "off") throw new ConfigError(`EVENTS must be on or off, got ${JSON.stringify(env.EVENTS)}`);
   const onDeadline = (env.ON_DEADLINE ?? "deny").toLowerCase();
   if (onDeadline !== "deny" && onDeadline !== "allow") throw new ConfigError(`ON_DEADLINE must be deny or allow, got ${JSON.stringify(env.ON_DEADLINE)}`);
   return {
@@ -89,5 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     shutdownTimeoutMs: integer(env, "SHUTDOWN_TIMEOUT_MS", 20_000, 0, 600_000),
     deadlineFraction: fraction(env, "DEADLINE_FRACTION", 0.5),
     onDeadline,
+    events: events === "on",
+    eventDedupWindowMs: integer(env, "EVENT_DEDUP_WINDOW_MS", 600_000, 0, 86_400_000),
   };
 }

@@ -66,6 +66,34 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly cacheSynced = new Gauge({
+    name: "lifecycle_guard_cluster_cache_synced",
+    help: "1 when the cluster cache of a kind is listed and watching, 0 while it (re)connects.",
+    labelNames: ["kind"] as const,
+    registers: [this.registry],
+  });
+
+  readonly cacheObjects = new Gauge({
+    name: "lifecycle_guard_cluster_cache_objects",
+    help: "Objects of a kind in the cluster cache.",
+    labelNames: ["kind"] as const,
+    registers: [this.registry],
+  });
+
+  readonly cacheRestarts = new Counter({
+    name: "lifecycle_guard_cluster_cache_restarts_total",
+    help: "Times a cluster watch failed and was restarted with a fresh list.",
+    labelNames: ["kind"] as const,
+    registers: [this.registry],
+  });
+
+  readonly events = new Counter({
+    name: "lifecycle_guard_events_total",
+    help: "Kubernetes Events for answered reviews, by reason and result (created, deduplicated, failed).",
+    labelNames: ["reason", "result"] as const,
+    registers: [this.registry],
+  });
+
   readonly draining = new Gauge({
     name: "lifecycle_guard_draining",
     help: "1 while the server drains after SIGTERM.",
@@ -88,6 +116,21 @@ export class Metrics {
   observeLatency(seconds: number): void {
     this.duration.observe(seconds);
   }
+
+  /** The cluster cache reports here. */
+  readonly cacheObserver = {
+    synced: (kind: string, objects: number): void => {
+      this.cacheSynced.set({ kind }, 1);
+      this.cacheObjects.set({ kind }, objects);
+    },
+    lost: (kind: string): void => {
+      this.cacheSynced.set({ kind }, 0);
+      this.cacheRestarts.inc({ kind });
+    },
+    changed: (kind: string, objects: number): void => {
+      this.cacheObjects.set({ kind }, objects);
+    },
+  };
 
   recordBadRequest(status: number): void {
     this.badRequests.inc({ status: String(status) });

@@ -3,6 +3,9 @@ import { readFile } from "node:fs/promises";
 import type { Server as HttpsServer } from "node:https";
 import { setTimeout as delay } from "node:timers/promises";
 import { pino, type Logger } from "pino";
+import { ClusterCache } from "../cluster/cache.js";
+import { loadClusterConnection } from "../cluster/config.js";
+import { apiEventSink, EventRecorder } from "../cluster/events.js";
 import type { EngineOptions } from "../rules/engine.js";
 import { buildWebhookApp, secureContextOptions } from "./app.js";
 import { CertificateWatcher, type ServingCertificate } from "./certificates.js";
@@ -10,6 +13,7 @@ import type { ServerConfig } from "./config.js";
 import { Metrics } from "./metrics.js";
 import { buildOpsApp } from "./ops.js";
 import { loadServingCertificate } from "./tls.js";
+import type { DecisionRecord } from "./webhook.js";
 
 export interface RunningServer {
   readonly webhook: FastifyInstance;
@@ -26,8 +30,10 @@ export interface RunningServer {
 }
 
 export interface ServerOverrides {
-  /** Extra engine options (tests inject rules; the cluster cache arrives here). */
+  /** Extra engine options (tests inject rules). */
   readonly engineOptions?: () => EngineOptions;
+  /** Where the cluster connection comes from; process.env by default. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export function createLogger(level: string): Logger {
@@ -37,6 +43,24 @@ export function createLogger(level: string): Logger {
 function boundPort(app: FastifyInstance): number {
   const address = app.server.address();
   return typeof address === "object" && address !== null ? address.port : 0;
+}
+
+/** Turns an answered review into an Event: the denial's causes, or the warnings. */
+function eventFor(recorder: EventRecorder): (record: DecisionRecord) => void {
+  return (record) => {
+    const decision = record.decision;
+    const messages = record.allowed ? [...decision.warnings.map((f) => f.message)] : decision.denials.map((f) => `${f.field}: ${f.message}`);
+    recorder.record({
+      dryRun: record.dryRun,
+      allowed: record.allowed,
+      apiVersion: record.apiVersion,
+      kind: record.kind,
+      namespace: record.namespace,
+      name: record.name,
+      uid: record.objectUid,
+      messages,
+    });
+  };
 }
 
 function certificateProblem(certificate: ServingCertificate, now = Date.now()): string | undefined {
@@ -63,11 +87,33 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   );
   await ops.listen({ host: config.host, port: config.opsPort });
 
+  // The cluster cache and Events are optional: without a connection the server judges each
+  // object alone. /readyz never waits for the cache.
+  const connection = loadClusterConnection(overrides.env ?? process.env);
+  let cache: ClusterCache | undefined;
+  let recorder: EventRecorder | undefined;
+  if (connection.kubeConfig) {
+    cache = new ClusterCache(connection.kubeConfig, logger, { observer: metrics.cacheObserver });
+    cache.start();
+    if (config.events) {
+      recorder = new EventRecorder({
+        sink: apiEventSink(connection.kubeConfig),
+        log: logger,
+        dedupWindowMs: config.eventDedupWindowMs,
+        ...((overrides.env ?? process.env).POD_NAME ? { reportingInstance: (overrides.env ?? process.env).POD_NAME as string } : {}),
+        onResult: (reason, result) => metrics.events.inc({ reason, result }),
+      });
+    }
+    logger.info({ source: connection.source, events: Boolean(recorder) }, "cluster cache starting: LG501-LG503 are evaluated once it has synced");
+  } else {
+    logger.info({ reason: connection.reason }, "cluster cache off: LG501-LG503 are not evaluated and no Events are recorded");
+  }
+
   let webhook: FastifyInstance;
   try {
     const initial = await loadServingCertificate(config, logger);
     const clientCa = config.clientCaFile ? await readFile(config.clientCaFile) : undefined;
-    const baseEngineOptions: EngineOptions = { skipPolicy: config.skipPolicy };
+    const baseEngineOptions: EngineOptions = { skipPolicy: config.skipPolicy, ...(cache ? { cluster: cache.view, clusterAware: true } : {}) };
     webhook = await buildWebhookApp({
       logger,
       bodyLimitBytes: config.bodyLimitBytes,
@@ -77,6 +123,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       isDraining: () => state.draining,
       metrics,
       deadline: { fraction: config.deadlineFraction, onDeadline: config.onDeadline },
+      ...(recorder ? { onDecision: eventFor(recorder) } : {}),
       engineOptions: overrides.engineOptions ? () => ({ ...baseEngineOptions, ...overrides.engineOptions?.() }) : () => baseEngineOptions,
     });
     await webhook.listen({ host: config.host, port: config.port });
@@ -98,6 +145,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     const problem = certificateProblem(initial);
     if (problem) logger.error({ notAfter: initial.notAfter.toISOString() }, `${problem}; /readyz reports not ready until it is replaced`);
   } catch (error) {
+    await cache?.stop();
     await ops.close();
     throw error;
   }
@@ -129,6 +177,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
         await closed;
       }
       watcher?.stop();
+      await cache?.stop();
       await ops.close();
       logger.info("drained");
     })();

@@ -1,10 +1,12 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from "fastify";
-import { encodeResponse } from "../admission/response.js";
+import { encodeMutation, encodeResponse } from "../admission/response.js";
 import { decodeReview, engineInputOf } from "../admission/review.js";
+import { canaryDefaulting } from "../mutation/canary-defaulting.js";
 import { evaluate, type Decision, type EngineOptions } from "../rules/engine.js";
 import { DEFAULT_TIMEOUT_MS, parseGoDuration } from "./deadline.js";
 
 export const VALIDATE_PATH = "/validate";
+export const MUTATE_PATH = "/mutate";
 
 export interface DecisionRecord {
   readonly uid: string;
@@ -13,6 +15,9 @@ export interface DecisionRecord {
   readonly name: string;
   readonly operation: string;
   readonly dryRun: boolean;
+  /** The object's apiVersion and uid, for Events that point at it. */
+  readonly apiVersion: string;
+  readonly objectUid: string | undefined;
   readonly decision: Decision;
   /** The answer sent, which differs from decision.allowed when the deadline policy allows. */
   readonly allowed: boolean;
@@ -32,8 +37,13 @@ export interface WebhookOptions {
 
 const OTHER_METHODS = ["GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"] as const;
 
-function methodNotAllowed(reply: FastifyReply): FastifyReply {
-  return reply.code(405).header("allow", "POST").type("text/plain; charset=utf-8").send(`method not allowed: ${VALIDATE_PATH} takes POST with an AdmissionReview\n`);
+function methodNotAllowed(reply: FastifyReply, path: string): FastifyReply {
+  return reply.code(405).header("allow", "POST").type("text/plain; charset=utf-8").send(`method not allowed: ${path} takes POST with an AdmissionReview\n`);
+}
+
+function objectMeta(object: unknown): { apiVersion: string; uid: string | undefined } {
+  const o = (object ?? {}) as { apiVersion?: unknown; metadata?: { uid?: unknown } };
+  return { apiVersion: typeof o.apiVersion === "string" ? o.apiVersion : "", uid: typeof o.metadata?.uid === "string" ? o.metadata.uid : undefined };
 }
 
 /**
@@ -67,6 +77,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app: Fas
       decision = { allowed: false, findings: [], denials: [], warnings: [], bypassed: [], failure: { rule: "engine", error: error instanceof Error ? error.message : String(error) } };
     }
     const kind = input.kind ?? "";
+    const meta = objectMeta(review.request.object ?? review.request.oldObject);
     const response = encodeResponse(review, decision, {
       kind,
       name: input.name ?? "",
@@ -80,6 +91,8 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app: Fas
       name: input.name ?? "",
       operation: input.operation,
       dryRun: review.request.dryRun === true,
+      apiVersion: meta.apiVersion,
+      objectUid: meta.uid,
       decision,
       allowed: response.response.allowed,
       durationMs,
@@ -103,5 +116,34 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app: Fas
     return reply.type("application/json; charset=utf-8").send(response);
   });
 
-  app.route({ method: [...OTHER_METHODS], url: VALIDATE_PATH, handler: (_request, reply) => methodNotAllowed(reply) });
+  app.route({ method: [...OTHER_METHODS], url: VALIDATE_PATH, handler: (_request, reply) => methodNotAllowed(reply, VALIDATE_PATH) });
+
+  app.post(MUTATE_PATH, async (request, reply) => {
+    const started = process.hrtime.bigint();
+    const decoded = decodeReview(request.body);
+    if (!decoded.ok) {
+      options.onRejected?.(400);
+      return reply.code(400).type("text/plain; charset=utf-8").send(`${decoded.message}\n`);
+    }
+    const review = decoded.review;
+    const input = engineInputOf(review.request);
+    const mutation = canaryDefaulting(input);
+    const response = encodeMutation(review, mutation.patch, mutation.warnings, mutation.patch.length > 0 ? ["LG206"] : []);
+    request.log.info(
+      {
+        uid: review.request.uid,
+        kind: input.kind ?? "",
+        namespace: input.namespace ?? "",
+        name: input.name ?? "",
+        operation: input.operation,
+        dryRun: review.request.dryRun === true,
+        patched: mutation.patch.length > 0,
+        operations: mutation.patch.length,
+        durationMs: Math.round((Number(process.hrtime.bigint() - started) / 1e6) * 1000) / 1000,
+      },
+      "admission mutation",
+    );
+    return reply.type("application/json; charset=utf-8").send(response);
+  });
+  app.route({ method: [...OTHER_METHODS], url: MUTATE_PATH, handler: (_request, reply) => methodNotAllowed(reply, MUTATE_PATH) });
 };

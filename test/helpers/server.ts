@@ -11,7 +11,8 @@ export interface TestServer {
 export async function startTestServer(env: Record<string, string>, overrides: ServerOverrides = {}): Promise<TestServer> {
   const { logger, lines: logs } = capturedLogger();
   const config = loadConfig({ PORT: "0", OPS_PORT: "0", HOST: "127.0.0.1", ...env });
-  const server = await startServer(config, logger, overrides);
+  // No cluster connection unless the test gives one: never a developer's real KUBECONFIG.
+  const server = await startServer(config, logger, { env: {}, ...overrides });
   return { server, logs };
 }
 

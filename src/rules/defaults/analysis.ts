@@ -1,5 +1,5 @@
 import { counterpart, entriesOn, installsOn } from "../../lifecycle/matching.js";
-import { entryPath, flagOn, INSTALLATIONS_PATH, type Entry } from "../../lifecycle/model.js";
+import { entryPath, flagOn, INSTALLATIONS_PATH, sameGateway, type Entry } from "../../lifecycle/model.js";
 import type { RuleContext } from "../types.js";
 
 /** What became of an installation that was default/active in the old object. */
@@ -86,4 +86,37 @@ export function flagPath(ctx: RuleContext, entry: Entry, cluster: string): strin
 /** A `namespace/name` list of the gateways an entry declares, for GLM messages. */
 export function gatewayLabel(entry: Entry): string {
   return entry.gateways.length > 0 ? ` for gateway ${entry.gateways.join(", ")}` : "";
+}
+
+/** An installation this UPDATE adds with the flag set, and what the old object had flagged on its cluster. */
+export interface AddedFlaggedInstallation {
+  readonly entry: Entry;
+  readonly cluster: string;
+  /** Entries flagged on that cluster (for GLM: the same gateway) in the old object. */
+  readonly oldFlagged: readonly Entry[];
+  /** Those of them still flagged there in the new object. */
+  readonly staying: readonly Entry[];
+}
+
+/**
+ * Installations added by this UPDATE with `defaultRevision`/`activeGateway` true. LG205 (the flag
+ * moved to a never-run revision), LG206 (the canary was added flagged) and the mutating webhook's
+ * canary defaulting all read this one analysis.
+ */
+export function addedFlaggedInstallations(ctx: RuleContext): readonly AddedFlaggedInstallation[] {
+  const old = ctx.oldObject;
+  if (ctx.operation !== "UPDATE" || !old) return [];
+  const result: AddedFlaggedInstallation[] = [];
+  for (const entry of ctx.newObject.entries) {
+    for (const { name: cluster, flag } of entry.clusters) {
+      if (!flag || counterpart(entry, cluster, old)) continue;
+      const oldFlagged = old.entries.filter((e) => flagOn(e, cluster) && (ctx.kind.short !== "GLM" || sameGateway(e, entry)));
+      const staying = oldFlagged.filter((e) => {
+        const now = counterpart(e, cluster, ctx.newObject);
+        return now !== undefined && flagOn(now, cluster);
+      });
+      result.push({ entry, cluster, oldFlagged, staying });
+    }
+  }
+  return result;
 }

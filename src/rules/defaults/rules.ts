@@ -1,8 +1,7 @@
-import { counterpart } from "../../lifecycle/matching.js";
 import { clusterNames, entryPath, flagOn, revisionLabel, sameGateway, type Entry } from "../../lifecycle/model.js";
 import { listNames } from "../messages.js";
 import { defineRule, type RuleContext } from "../types.js";
-import { flaggedInstallations, flagPath, gatewayLabel, removalPath } from "./analysis.js";
+import { addedFlaggedInstallations, flaggedInstallations, flagPath, gatewayLabel, removalPath } from "./analysis.js";
 
 const revs = (ctx: RuleContext, entries: readonly Entry[]): string => {
   const names = [...new Set(entries.map((e) => revisionLabel(e.key)))];
@@ -98,29 +97,10 @@ export const LG204 = defineRule(
   },
 );
 
-/** New installations that are flagged on a cluster, with what the old object had flagged there. */
-function newlyFlagged(ctx: RuleContext): { entry: Entry; cluster: string; oldFlagged: Entry[]; staying: Entry[] }[] {
-  const old = ctx.oldObject;
-  if (ctx.operation !== "UPDATE" || !old) return [];
-  const result: { entry: Entry; cluster: string; oldFlagged: Entry[]; staying: Entry[] }[] = [];
-  for (const entry of ctx.newObject.entries) {
-    for (const { name: cluster, flag } of entry.clusters) {
-      if (!flag || counterpart(entry, cluster, old)) continue;
-      const oldFlagged = old.entries.filter((e) => flagOn(e, cluster) && (ctx.kind.short !== "GLM" || sameGateway(e, entry)));
-      const staying = oldFlagged.filter((e) => {
-        const now = counterpart(e, cluster, ctx.newObject);
-        return now !== undefined && flagOn(now, cluster);
-      });
-      result.push({ entry, cluster, oldFlagged, staying });
-    }
-  }
-  return result;
-}
-
 export const LG205 = defineRule(
   { id: "LG205", severity: "warn", operations: ["UPDATE"], summary: "The default/active flag moves to an entry this edit adds (it never ran as a canary)." },
   (ctx, report) => {
-    for (const { entry, cluster, oldFlagged, staying } of newlyFlagged(ctx)) {
+    for (const { entry, cluster, oldFlagged, staying } of addedFlaggedInstallations(ctx)) {
       if (oldFlagged.length === 0 || staying.length > 0) continue;
       report(
         flagPath(ctx, entry, cluster),
@@ -133,7 +113,7 @@ export const LG205 = defineRule(
 export const LG206 = defineRule(
   { id: "LG206", severity: "warn", operations: ["UPDATE"], summary: "An added entry is default/active on a cluster where a pre-existing entry stays default/active." },
   (ctx, report) => {
-    for (const { entry, cluster, staying } of newlyFlagged(ctx)) {
+    for (const { entry, cluster, staying } of addedFlaggedInstallations(ctx)) {
       if (staying.length === 0) continue;
       report(
         flagPath(ctx, entry, cluster),

@@ -1,0 +1,34 @@
+import { existsSync } from "node:fs";
+import { delimiter } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+
+const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
+export type ClusterConnection = { readonly kubeConfig: KubeConfig; readonly source: string } | { readonly kubeConfig: undefined; readonly reason: string };
+
+/**
+ * How the server reaches the API server: the pod's service account when running in a cluster,
+ * else the file named by KUBECONFIG. Deliberately not ~/.kube/config: `npm start` on a laptop
+ * must not start watching whatever cluster the developer last used.
+ */
+export function loadClusterConnection(env: NodeJS.ProcessEnv = process.env, tokenFile = SERVICE_ACCOUNT_TOKEN): ClusterConnection {
+  if (env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT && existsSync(tokenFile)) {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromCluster();
+    return { kubeConfig, source: "in-cluster service account" };
+  }
+  const file = (env.KUBECONFIG ?? "").split(delimiter).find((f) => f !== "");
+  if (file) {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(file);
+    return { kubeConfig, source: `KUBECONFIG ${file} (context ${kubeConfig.getCurrentContext()})` };
+  }
+  return { kubeConfig: undefined, reason: "no in-cluster service account and no KUBECONFIG" };
+}
+
+/** The CLI's `--cluster`: the current kube context, found the way kubectl finds it. */
+export function loadCurrentContext(): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  return kubeConfig;
+}
