@@ -12,7 +12,7 @@ import { Namespace, Service, ServiceAccount } from "kubernetes-models/v1";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { buildOpsApp } from "../../src/server/ops.js";
-import { VALIDATE_PATH } from "../../src/server/webhook.js";
+import { MUTATE_PATH, VALIDATE_PATH } from "../../src/server/webhook.js";
 import { webhookTestApp } from "../helpers/app.js";
 import { patchUpgradeReview } from "../helpers/reviews.js";
 
@@ -93,7 +93,8 @@ describe.runIf(haveKubectl).each([
     expect(webhook.webhooks).toHaveLength(1);
     const hook = webhook.webhooks[0] as K8sObject;
     expect(hook.name.split(".").length).toBeGreaterThanOrEqual(3);
-    expect(hook).toMatchObject({ admissionReviewVersions: ["v1"], sideEffects: "None", failurePolicy: "Fail", timeoutSeconds: 5, matchPolicy: "Equivalent" });
+    // NoneOnDryRun: real reviews may record an Event; dry runs never do.
+    expect(hook).toMatchObject({ admissionReviewVersions: ["v1"], sideEffects: "NoneOnDryRun", failurePolicy: "Fail", timeoutSeconds: 5, matchPolicy: "Equivalent" });
     expect(hook.rules).toEqual([
       { apiGroups: ["admin.gloo.solo.io"], apiVersions: ["v2"], resources: ["istiolifecyclemanagers", "gatewaylifecyclemanagers"], operations: ["CREATE", "UPDATE"], scope: "Namespaced" },
     ]);
@@ -159,6 +160,24 @@ describe.runIf(haveKubectl).each([
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(preStop + drainSeconds);
   });
 
+  it("lets the service account read lifecycle managers and create Events, and nothing more", () => {
+    const role = find(objects, "ClusterRole");
+    expect(role.rules).toEqual([
+      { apiGroups: ["admin.gloo.solo.io"], resources: ["istiolifecyclemanagers", "gatewaylifecyclemanagers"], verbs: ["get", "list", "watch"] },
+      { apiGroups: [""], resources: ["events"], verbs: ["create"] },
+    ]);
+    const binding = find(objects, "ClusterRoleBinding");
+    const account = find(objects, "ServiceAccount");
+    expect(binding.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.metadata.name });
+    expect(binding.subjects).toEqual([{ kind: "ServiceAccount", name: account.metadata.name, namespace }]);
+    expect(deployment.spec.template.spec.serviceAccountName).toBe(account.metadata.name);
+    expect(deployment.spec.template.spec.automountServiceAccountToken).toBe(true);
+  });
+
+  it("leaves the mutating webhook out unless its component is enabled", () => {
+    expect(objects.filter((o) => o.kind === "MutatingWebhookConfiguration")).toEqual([]);
+  });
+
   it("protects the pods with a PodDisruptionBudget and admits only the webhook and operations ports", () => {
     const labels = deployment.spec.template.metadata.labels;
     const pdb = find(objects, "PodDisruptionBudget");
@@ -169,5 +188,30 @@ describe.runIf(haveKubectl).each([
     const admitted = (policy.spec.ingress as K8sObject[]).flatMap((rule) => (rule.ports as K8sObject[]).map((p) => p.port)).sort();
     const containerPorts = (container.ports as K8sObject[]).map((p) => p.containerPort).sort();
     expect(admitted).toEqual(containerPorts);
+  });
+});
+
+describe.runIf(haveKubectl)("kubectl kustomize examples/canary-defaulting (the optional mutating webhook)", () => {
+  const objects = render("examples/canary-defaulting");
+  const service = find(objects, "Service");
+  const serving = find(objects, "Certificate", (c) => c.metadata.name.endsWith("serving"));
+  const mutating = find(objects, "MutatingWebhookConfiguration");
+
+  it("validates, and calls the Service on the route the server serves for mutation", async () => {
+    expect(() => new MutatingWebhookConfiguration(mutating as never).validate()).not.toThrow();
+    const hook = mutating.webhooks[0] as K8sObject;
+    expect(hook.name.split(".").length).toBeGreaterThanOrEqual(3);
+    expect(hook.clientConfig.service).toEqual({ name: service.metadata.name, namespace: service.metadata.namespace, path: MUTATE_PATH, port: 443 });
+    expect(mutating.metadata.annotations["cert-manager.io/inject-ca-from"]).toBe(`${serving.metadata.namespace}/${serving.metadata.name}`);
+    const { app } = await webhookTestApp();
+    expect((await app.inject({ method: "POST", url: hook.clientConfig.service.path, payload: patchUpgradeReview() })).statusCode).toBe(200);
+    await app.close();
+  });
+
+  it("only sees UPDATEs, has no side effects, and fails open (the validating webhook still guards)", () => {
+    const hook = mutating.webhooks[0] as K8sObject;
+    expect(hook).toMatchObject({ admissionReviewVersions: ["v1"], sideEffects: "None", failurePolicy: "Ignore", reinvocationPolicy: "Never", matchPolicy: "Equivalent", timeoutSeconds: 5 });
+    expect(hook.rules).toEqual([{ apiGroups: ["admin.gloo.solo.io"], apiVersions: ["v2"], resources: ["istiolifecyclemanagers", "gatewaylifecyclemanagers"], operations: ["UPDATE"], scope: "Namespaced" }]);
+    expect(find(objects, "ValidatingWebhookConfiguration").webhooks[0].failurePolicy).toBe("Fail");
   });
 });

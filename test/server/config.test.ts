@@ -21,6 +21,8 @@ describe("server configuration", () => {
       shutdownTimeoutMs: 20_000,
       deadlineFraction: 0.5,
       onDeadline: "deny",
+      events: true,
+      eventDedupWindowMs: 600_000,
     });
   });
 
@@ -47,6 +49,7 @@ describe("server configuration", () => {
     [{ SKIP_UPGRADE_VALIDATION: "sometimes" }, "SKIP_UPGRADE_VALIDATION must be honor or ignore"],
     [{ DEADLINE_FRACTION: "1.5" }, "DEADLINE_FRACTION must be a number from 0.1 to 0.95"],
     [{ ON_DEADLINE: "maybe" }, "ON_DEADLINE must be deny or allow"],
+    [{ EVENTS: "sometimes" }, "EVENTS must be on or off"],
     [{ CERT_RELOAD_INTERVAL_MS: "10" }, "CERT_RELOAD_INTERVAL_MS must be an integer from 100"],
   ])("rejects %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
