@@ -1,5 +1,5 @@
 import type { Entry, LifecycleObject } from "./model.js";
-import { holdsCluster, sameGateway } from "./model.js";
+import { entriesWith, sameGateway } from "./model.js";
 
 /**
  * Finds the entry of `other` that holds the same installation as `entry` on `cluster`: the same
@@ -10,8 +10,7 @@ export function counterpart(entry: Entry, cluster: string, other: LifecycleObjec
   if (!other) return undefined;
   const isGateway = other.kind.short === "GLM";
   let fallback: Entry | undefined;
-  for (const candidate of other.entries) {
-    if (candidate.key !== entry.key || !holdsCluster(candidate, cluster)) continue;
+  for (const candidate of entriesWith(other, entry.key, cluster)) {
     if (!isGateway) return candidate;
     if (!sameGateway(candidate, entry)) continue;
     // Prefer the entry declaring exactly the same gateways (an ingress and an east-west gateway
@@ -24,12 +23,12 @@ export function counterpart(entry: Entry, cluster: string, other: LifecycleObjec
 
 /** True when `other` installs something on `cluster` (for GLM: the same gateway as `entry`). */
 export function installsOn(other: LifecycleObject, cluster: string, like: Entry): boolean {
-  const isGateway = other.kind.short === "GLM";
-  return other.entries.some((e) => holdsCluster(e, cluster) && (!isGateway || sameGateway(e, like)));
+  return entriesOn(other, cluster, like).length > 0;
 }
 
 /** Entries of `object` that hold `cluster` and, for GLM, are the same gateway as `like`. */
-export function entriesOn(object: LifecycleObject, cluster: string, like?: Entry): Entry[] {
-  const isGateway = object.kind.short === "GLM";
-  return object.entries.filter((e) => holdsCluster(e, cluster) && (!isGateway || !like || sameGateway(e, like)));
+export function entriesOn(object: LifecycleObject, cluster: string, like?: Entry): readonly Entry[] {
+  const holding = object.byCluster.get(cluster) ?? [];
+  if (object.kind.short !== "GLM" || !like) return holding;
+  return holding.filter((e) => sameGateway(e, like));
 }

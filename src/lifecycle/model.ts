@@ -15,6 +15,8 @@ export interface Entry {
   /** The installation key; "" for a revisionless entry. */
   readonly key: string;
   readonly clusters: readonly ClusterRef[];
+  /** Cluster name → flag (true if any listing of it is flagged), for O(1) lookups. */
+  readonly clusterFlags: ReadonlyMap<string, boolean>;
   readonly skip: boolean;
   /** `istioOperatorSpec`, {} when absent. */
   readonly spec: JsonObject;
@@ -33,6 +35,12 @@ export interface ShapeProblem {
 export interface LifecycleObject {
   readonly kind: LifecycleKind;
   readonly entries: readonly Entry[];
+  /** Entries by key, in list order: matching old and new never scans the whole list. */
+  readonly byKey: ReadonlyMap<string, readonly Entry[]>;
+  /** Entries holding each cluster, in list order (clusters in first-seen order). */
+  readonly byCluster: ReadonlyMap<string, readonly Entry[]>;
+  /** Entries holding each installation: key → cluster → entries, in list order. */
+  readonly byInstallation: ReadonlyMap<string, ReadonlyMap<string, readonly Entry[]>>;
   /** The first place where the object is not of the shape the rules need (LG305). */
   readonly shapeProblem: ShapeProblem | undefined;
 }
@@ -144,10 +152,13 @@ export function readLifecycleObject(kind: LifecycleKind, object: unknown): Lifec
       problem(at("controlPlaneRevision"), `controlPlaneRevision must be a string, not ${describeType(controlPlaneRevision)}`);
     }
 
+    const clusterFlags = new Map<string, boolean>();
+    for (const c of clusters) clusterFlags.set(c.name, c.flag || clusterFlags.get(c.name) === true);
     entries.push({
       index,
       key,
       clusters,
+      clusterFlags,
       skip: skipValue === true,
       spec: iop,
       controlPlaneRevision,
@@ -156,7 +167,24 @@ export function readLifecycleObject(kind: LifecycleKind, object: unknown): Lifec
     });
   });
 
-  return { kind, entries, shapeProblem };
+  const byKey = new Map<string, Entry[]>();
+  const byCluster = new Map<string, Entry[]>();
+  const byInstallation = new Map<string, Map<string, Entry[]>>();
+  const append = <K>(map: Map<K, Entry[]>, key: K, entry: Entry): void => {
+    const list = map.get(key);
+    if (list) list.push(entry);
+    else map.set(key, [entry]);
+  };
+  for (const entry of entries) {
+    append(byKey, entry.key, entry);
+    let clustersOfKey = byInstallation.get(entry.key);
+    if (!clustersOfKey) byInstallation.set(entry.key, (clustersOfKey = new Map()));
+    for (const cluster of entry.clusterFlags.keys()) {
+      append(byCluster, cluster, entry);
+      append(clustersOfKey, cluster, entry);
+    }
+  }
+  return { kind, entries, byKey, byCluster, byInstallation, shapeProblem };
 }
 
 /** How a key reads in messages. */
@@ -171,16 +199,19 @@ export function sameGateway(a: Entry, b: Entry): boolean {
 }
 
 export function holdsCluster(entry: Entry, cluster: string): boolean {
-  return entry.clusters.some((c) => c.name === cluster);
+  return entry.clusterFlags.has(cluster);
 }
 
 export function flagOn(entry: Entry, cluster: string): boolean {
-  return entry.clusters.some((c) => c.name === cluster && c.flag);
+  return entry.clusterFlags.get(cluster) === true;
 }
 
 /** Every cluster name an object mentions, in first-seen order. */
 export function clusterNames(object: LifecycleObject): string[] {
-  const names = new Set<string>();
-  for (const entry of object.entries) for (const c of entry.clusters) names.add(c.name);
-  return [...names];
+  return [...object.byCluster.keys()];
+}
+
+/** Entries of `object` with `key` on `cluster`. */
+export function entriesWith(object: LifecycleObject, key: string, cluster: string): readonly Entry[] {
+  return object.byInstallation.get(key)?.get(cluster) ?? [];
 }

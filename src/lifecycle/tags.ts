@@ -22,6 +22,8 @@ export interface ParsedTag {
   readonly variants: readonly string[];
   /** Variant parts as written (`solo-fips`), for messages. */
   readonly variantText: string;
+  /** MAJOR.MINOR.PATCH[-pre-release] as semver, which orders it correctly. */
+  readonly core: semver.SemVer;
 }
 
 export type TagParse =
@@ -33,7 +35,20 @@ const SOLO_PATCH = /^patch(\d+)$/;
 const PRERELEASE = /^(alpha|beta|rc)(?:\.?(\d+))?$/;
 const VARIANT = /^[a-z][a-z0-9]*$/i;
 
+/** Tags repeat across entries and reviews; parsing each distinct one once keeps large objects linear. */
+const parsed = new Map<string, TagParse>();
+const PARSE_CACHE_LIMIT = 4096;
+
 export function parseTag(raw: string): TagParse {
+  let result = parsed.get(raw);
+  if (result) return result;
+  result = parseTagUncached(raw);
+  if (parsed.size >= PARSE_CACHE_LIMIT) parsed.clear();
+  parsed.set(raw, result);
+  return result;
+}
+
+function parseTagUncached(raw: string): TagParse {
   const fail = (reason: string): TagParse => ({ ok: false, raw, reason });
   const match = CORE.exec(raw);
   if (!match) return fail("it is not of the form MAJOR.MINOR.PATCH[-suffix]");
@@ -69,18 +84,14 @@ export function parseTag(raw: string): TagParse {
       soloPatch: soloPatch ?? 0,
       variants: [...variants].sort(),
       variantText: written.join("-"),
+      core: new semver.SemVer(`${major}.${minor}.${patch}${prerelease === undefined ? "" : `-${prerelease}`}`),
     },
   };
 }
 
-function semverCore(tag: ParsedTag): string {
-  const core = `${tag.major}.${tag.minor}.${tag.patch}`;
-  return tag.prerelease === undefined ? core : `${core}-${tag.prerelease}`;
-}
-
 /** Orders two parsed tags by version; variants are ignored. Negative when a < b. */
 export function compareTags(a: ParsedTag, b: ParsedTag): number {
-  const byCore = semver.compare(semverCore(a), semverCore(b));
+  const byCore = a.core.compare(b.core);
   if (byCore !== 0) return byCore;
   return Math.sign(a.soloPatch - b.soloPatch);
 }

@@ -1,6 +1,6 @@
 import { GLM, ILM, type LifecycleKind } from "../../lifecycle/kinds.js";
-import { counterpart } from "../../lifecycle/matching.js";
-import { flagOn, holdsCluster, revisionLabel, type Entry } from "../../lifecycle/model.js";
+import { counterpart, entriesOn } from "../../lifecycle/matching.js";
+import { entriesWith, flagOn, revisionLabel, type Entry } from "../../lifecycle/model.js";
 import { flagPath, removalPath } from "../defaults/analysis.js";
 import { listNames } from "../messages.js";
 import { defineRule, type ClusterObject, type RuleContext } from "../types.js";
@@ -26,7 +26,7 @@ export const LG501 = defineRule(
       for (const { name: cluster, flag } of entry.clusters) {
         if (!flag) continue;
         for (const other of others(ctx, ILM)) {
-          const theirs = other.object.entries.filter((e) => e.key !== entry.key && flagOn(e, cluster));
+          const theirs = entriesOn(other.object, cluster).filter((e) => e.key !== entry.key && flagOn(e, cluster));
           if (theirs.length === 0) continue;
           report(
             flagPath(ctx, entry, cluster),
@@ -45,7 +45,7 @@ export const LG502 = defineRule(
     for (const entry of ctx.newObject.entries) {
       const revision = controlPlaneOf(entry);
       if (revision === "") continue; // a revisionless gateway uses the default control plane
-      const missing = entry.clusters.map((c) => c.name).filter((cluster) => !ilms.some((o) => o.object.entries.some((e) => e.key === revision && holdsCluster(e, cluster))));
+      const missing = entry.clusters.map((c) => c.name).filter((cluster) => !ilms.some((o) => entriesWith(o.object, revision, cluster).length > 0));
       if (missing.length === 0) continue;
       const field = typeof entry.controlPlaneRevision === "string" && entry.controlPlaneRevision !== "" ? "controlPlaneRevision" : GLM.keyField;
       report(
@@ -68,10 +68,10 @@ export const LG503 = defineRule(
       for (const { name: cluster } of oldEntry.clusters) {
         if (counterpart(oldEntry, cluster, ctx.newObject)) continue;
         // Still installed on that cluster by another entry of this object or by another ILM: not removed.
-        if (ctx.newObject.entries.some((e) => e.key === oldEntry.key && holdsCluster(e, cluster))) continue;
-        if (otherIlms.some((o) => o.object.entries.some((e) => e.key === oldEntry.key && holdsCluster(e, cluster)))) continue;
+        if (entriesWith(ctx.newObject, oldEntry.key, cluster).length > 0) continue;
+        if (otherIlms.some((o) => entriesWith(o.object, oldEntry.key, cluster).length > 0)) continue;
         for (const glm of glms) {
-          const users = glm.object.entries.filter((e) => holdsCluster(e, cluster) && controlPlaneOf(e) === oldEntry.key);
+          const users = entriesOn(glm.object, cluster).filter((e) => controlPlaneOf(e) === oldEntry.key);
           if (users.length === 0) continue;
           report(
             removalPath(ctx, oldEntry),

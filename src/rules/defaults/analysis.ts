@@ -1,5 +1,5 @@
 import { counterpart, entriesOn, installsOn } from "../../lifecycle/matching.js";
-import { entryPath, flagOn, INSTALLATIONS_PATH, sameGateway, type Entry } from "../../lifecycle/model.js";
+import { entryPath, flagOn, INSTALLATIONS_PATH, type Entry } from "../../lifecycle/model.js";
 import type { RuleContext } from "../types.js";
 
 /** What became of an installation that was default/active in the old object. */
@@ -27,8 +27,7 @@ const cache = new WeakMap<RuleContext, FlaggedInstallation[]>();
 
 /** The entry that took over from `oldEntry` under a new key in the same edit, if any. */
 function renamedEntry(ctx: RuleContext, oldEntry: Entry, cluster: string): Entry | undefined {
-  const oldKeys = new Set(ctx.oldObject?.entries.map((e) => e.key));
-  const candidates = entriesOn(ctx.newObject, cluster, oldEntry).filter((e) => !oldKeys.has(e.key));
+  const candidates = entriesOn(ctx.newObject, cluster, oldEntry).filter((e) => !ctx.oldObject?.byKey.has(e.key));
   return candidates.find((e) => e.index === oldEntry.index) ?? candidates[0];
 }
 
@@ -73,7 +72,7 @@ function fateOf(ctx: RuleContext, oldEntry: Entry, cluster: string): FlagFate {
  * entry itself is still there, else the installations list.
  */
 export function removalPath(ctx: RuleContext, oldEntry: Entry): string {
-  const sameKey = ctx.newObject.entries.find((e) => e.key === oldEntry.key && (ctx.kind.short !== "GLM" || e.gateways.join() === oldEntry.gateways.join()));
+  const sameKey = ctx.newObject.byKey.get(oldEntry.key)?.find((e) => ctx.kind.short !== "GLM" || e.gateways.join() === oldEntry.gateways.join());
   return sameKey ? entryPath(sameKey, "clusters") : INSTALLATIONS_PATH;
 }
 
@@ -110,7 +109,7 @@ export function addedFlaggedInstallations(ctx: RuleContext): readonly AddedFlagg
   for (const entry of ctx.newObject.entries) {
     for (const { name: cluster, flag } of entry.clusters) {
       if (!flag || counterpart(entry, cluster, old)) continue;
-      const oldFlagged = old.entries.filter((e) => flagOn(e, cluster) && (ctx.kind.short !== "GLM" || sameGateway(e, entry)));
+      const oldFlagged = entriesOn(old, cluster, entry).filter((e) => flagOn(e, cluster));
       const staying = oldFlagged.filter((e) => {
         const now = counterpart(e, cluster, ctx.newObject);
         return now !== undefined && flagOn(now, cluster);

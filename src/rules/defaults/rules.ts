@@ -1,3 +1,4 @@
+import { entriesOn } from "../../lifecycle/matching.js";
 import { clusterNames, entryPath, flagOn, revisionLabel, sameGateway, type Entry } from "../../lifecycle/model.js";
 import { listNames } from "../messages.js";
 import { defineRule, type RuleContext } from "../types.js";
@@ -12,7 +13,7 @@ export const LG201 = defineRule(
   { id: "LG201", severity: "warn", kinds: ["ILM"], operations: ["CREATE", "UPDATE"], summary: "Two or more ILM entries are defaultRevision for the same cluster." },
   (ctx, report) => {
     for (const cluster of clusterNames(ctx.newObject)) {
-      const flagged = ctx.newObject.entries.filter((e) => flagOn(e, cluster));
+      const flagged = entriesOn(ctx.newObject, cluster).filter((e) => flagOn(e, cluster));
       const last = flagged[flagged.length - 1];
       if (flagged.length < 2 || !last) continue;
       const verb = flagged.length === 2 ? "are both" : "are all";
@@ -25,7 +26,7 @@ export const LG202 = defineRule(
   { id: "LG202", severity: "warn", kinds: ["GLM"], operations: ["CREATE", "UPDATE"], summary: "Two or more GLM entries of the same gateway are activeGateway for the same cluster." },
   (ctx, report) => {
     for (const cluster of clusterNames(ctx.newObject)) {
-      const active = ctx.newObject.entries.filter((e) => flagOn(e, cluster));
+      const active = entriesOn(ctx.newObject, cluster).filter((e) => flagOn(e, cluster));
       const conflicting = active.filter((e, i) => active.some((other, j) => i !== j && sameGateway(e, other)));
       const last = conflicting[conflicting.length - 1];
       if (!last) continue;
@@ -85,11 +86,11 @@ export const LG204 = defineRule(
     const seen = new Set<string>();
     for (const oldEntry of old.entries) {
       for (const { name: cluster } of oldEntry.clusters) {
-        if (ctx.newObject.entries.some((e) => e.clusters.some((c) => c.name === cluster) && (ctx.kind.short !== "GLM" || sameGateway(e, oldEntry)))) continue;
+        if (entriesOn(ctx.newObject, cluster, oldEntry).length > 0) continue;
         const identity = `${cluster}\u0000${ctx.kind.short === "GLM" ? oldEntry.gateways.join() : ""}`;
         if (seen.has(identity)) continue;
         seen.add(identity);
-        const removed = old.entries.filter((e) => e.clusters.some((c) => c.name === cluster) && (ctx.kind.short !== "GLM" || sameGateway(e, oldEntry)));
+        const removed = entriesOn(old, cluster, oldEntry);
         const what = ctx.kind.short === "GLM" ? `no gateway${gatewayLabel(oldEntry)} remains` : "no Istio revision remains";
         report(removalPath(ctx, oldEntry), `${cluster}: ${what} after this edit (${revs(ctx, removed)} removed); Gloo uninstalls it from ${cluster}.`);
       }

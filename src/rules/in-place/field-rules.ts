@@ -27,20 +27,32 @@ interface Difference {
   readonly to: unknown;
 }
 
-function differences(ctx: RuleContext, keys: (key: string) => boolean): Difference[] {
+const cache = new WeakMap<RuleContext, Difference[]>();
+
+/**
+ * Every istioOperatorSpec key that differs between paired entries, computed once per review (the
+ * deep comparison is the engine's main cost) and shared by LG110-LG119, which each take their keys.
+ */
+function allDifferences(ctx: RuleContext): Difference[] {
+  const cached = cache.get(ctx);
+  if (cached) return cached;
   const found: Difference[] = [];
   for (const pair of inPlacePairs(ctx)) {
     const oldSpec = pair.oldEntry.spec;
     const newSpec = pair.newEntry.spec;
-    const allKeys = new Set([...Object.keys(newSpec), ...Object.keys(oldSpec)]);
-    for (const key of allKeys) {
-      if (!keys(key)) continue;
+    for (const key of new Set([...Object.keys(newSpec), ...Object.keys(oldSpec)])) {
+      if (IN_PLACE_KEYS.has(key)) continue;
       const inner = firstDifference(oldSpec[key], newSpec[key]);
       if (!inner) continue;
       found.push({ pair, key, inner, from: valueAt(oldSpec[key], inner), to: valueAt(newSpec[key], inner) });
     }
   }
+  cache.set(ctx, found);
   return found;
+}
+
+function differences(ctx: RuleContext, keys: (key: string) => boolean): Difference[] {
+  return allDifferences(ctx).filter((d) => keys(d.key));
 }
 
 function report(ctx: RuleContext, out: Reporter, d: Difference, what: string): void {

@@ -1,4 +1,4 @@
-import { entryPath, revisionLabel, sameGateway } from "../../lifecycle/model.js";
+import { entriesWith, entryPath, revisionLabel, sameGateway, type Entry } from "../../lifecycle/model.js";
 import { parseTag } from "../../lifecycle/tags.js";
 import { listNames } from "../messages.js";
 import { defineRule } from "../types.js";
@@ -8,22 +8,24 @@ const both = ["CREATE", "UPDATE"] as const;
 export const LG301 = defineRule(
   { id: "LG301", severity: "deny", operations: both, summary: "Two entries hold the same installation (same key on a shared cluster; for GLM, the same gateway)." },
   (ctx, report) => {
-    const entries = ctx.newObject.entries;
-    entries.forEach((later, j) => {
-      for (const earlier of entries.slice(0, j)) {
-        if (earlier.key !== later.key) continue;
-        if (ctx.kind.short === "GLM" && !sameGateway(earlier, later)) continue;
-        const shared = later.clusters.filter((c) => earlier.clusters.some((e) => e.name === c.name));
-        const first = shared[0];
-        if (!first) continue;
-        const key = ctx.kind.keyField;
-        report(
-          entryPath(later, "clusters", first.index, "name"),
-          `${key} ${revisionLabel(later.key)} is installed twice on ${listNames(shared.map((c) => c.name))} (entries ${earlier.index} and ${later.index}); Gloo applies one installation per ${key} per cluster. Merge the entries, or list each cluster in only one of them.`,
-        );
-        return;
+    const object = ctx.newObject;
+    const key = ctx.kind.keyField;
+    for (const later of object.entries) {
+      // The earliest entry before this one that holds one of its installations, from the index.
+      let earlier: Entry | undefined;
+      for (const cluster of later.clusterFlags.keys()) {
+        const holder = entriesWith(object, later.key, cluster).find((e) => e.index < later.index && (ctx.kind.short !== "GLM" || sameGateway(e, later)));
+        if (holder && (!earlier || holder.index < earlier.index)) earlier = holder;
       }
-    });
+      if (!earlier) continue;
+      const shared = later.clusters.filter((c) => earlier.clusterFlags.has(c.name));
+      const first = shared[0];
+      if (!first) continue;
+      report(
+        entryPath(later, "clusters", first.index, "name"),
+        `${key} ${revisionLabel(later.key)} is installed twice on ${listNames(shared.map((c) => c.name))} (entries ${earlier.index} and ${later.index}); Gloo applies one installation per ${key} per cluster. Merge the entries, or list each cluster in only one of them.`,
+      );
+    }
   },
 );
 
