@@ -59,22 +59,27 @@ async function check(args: string[]): Promise<number> {
 
 async function serve(): Promise<number> {
   const config = loadConfig();
-  const { createLogger, startServer } = await import("../server/serve.js");
+  const { createLogger, flushLogs, startServer } = await import("../server/serve.js");
   const logger = createLogger(config.logLevel);
   let server;
   try {
     server = await startServer(config, logger);
   } catch (error) {
     logger.fatal({ err: error }, `cannot start: ${error instanceof Error ? error.message : String(error)}`);
+    flushLogs(logger);
     return 1;
   }
   const running = server;
   const stop = (signal: string): void => {
     logger.info({ signal }, "shutting down");
     running.drain().then(
-      () => process.exit(0),
+      () => {
+        flushLogs(logger);
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error({ err: error }, "error while draining");
+        flushLogs(logger);
         process.exit(1);
       },
     );

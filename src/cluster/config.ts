@@ -1,8 +1,7 @@
 import { existsSync } from "node:fs";
 import { delimiter } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
-
-const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+import { SERVICE_ACCOUNT_TOKEN } from "./connection-hint.js";
 
 export type ClusterConnection = { readonly kubeConfig: KubeConfig; readonly source: string } | { readonly kubeConfig: undefined; readonly reason: string };
 

@@ -12,7 +12,11 @@ export function isPlainObject(value: unknown): value is JsonObject {
 export function isEmpty(value: unknown): boolean {
   if (value === undefined || value === null) return true;
   if (Array.isArray(value)) return value.length === 0;
-  if (isPlainObject(value)) return Object.keys(value).length === 0;
+  if (typeof value === "object") {
+    // Parsed JSON has no inherited enumerable keys: the first own key decides, without Object.keys.
+    for (const _key in value) return false;
+    return true;
+  }
   return false;
 }
 
@@ -40,28 +44,33 @@ export function formatPath(segments: readonly PathSegment[]): string {
  * `b`, or undefined when they are equal under Empty semantics. Keys are visited in the order of
  * `b` (the new value, which is what the user is looking at), then keys only `a` has.
  */
+// Shared stand-ins for an empty side: the comparison runs over every node of every review, so it
+// must not allocate on the way.
+const EMPTY_OBJECT: JsonObject = Object.freeze({});
+const EMPTY_ARRAY: readonly unknown[] = Object.freeze([]);
+
 export function firstDifference(a: unknown, b: unknown): PathSegment[] | undefined {
   const aEmpty = isEmpty(a);
   const bEmpty = isEmpty(b);
   if (aEmpty && bEmpty) return undefined;
   // An empty side is compared as the container the other side is, so that `{env: []}` equals
   // `{}` and the path names the first thing that was really added or removed.
-  const aObject = isPlainObject(a) ? a : aEmpty ? {} : undefined;
-  const bObject = isPlainObject(b) ? b : bEmpty ? {} : undefined;
+  const aObject = isPlainObject(a) ? a : aEmpty ? EMPTY_OBJECT : undefined;
+  const bObject = isPlainObject(b) ? b : bEmpty ? EMPTY_OBJECT : undefined;
   if (aObject && bObject) {
-    for (const key of Object.keys(bObject)) {
+    for (const key in bObject) {
       const inner = firstDifference(aObject[key], bObject[key]);
       if (inner) return [key, ...inner];
     }
-    for (const key of Object.keys(aObject)) {
+    for (const key in aObject) {
       if (Object.hasOwn(bObject, key)) continue;
       const inner = firstDifference(aObject[key], undefined);
       if (inner) return [key, ...inner];
     }
     return undefined;
   }
-  const aArray = Array.isArray(a) ? a : aEmpty ? [] : undefined;
-  const bArray = Array.isArray(b) ? b : bEmpty ? [] : undefined;
+  const aArray = Array.isArray(a) ? a : aEmpty ? EMPTY_ARRAY : undefined;
+  const bArray = Array.isArray(b) ? b : bEmpty ? EMPTY_ARRAY : undefined;
   if (aArray && bArray) {
     const shared = Math.min(aArray.length, bArray.length);
     for (let i = 0; i < shared; i++) {

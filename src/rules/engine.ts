@@ -73,6 +73,18 @@ function isBypassed(finding: Finding, ctx: RuleContext): boolean {
   return ctx.skipPolicy.honored && finding.governedBy !== undefined && finding.governedBy.entry.skip;
 }
 
+const applicableCache = new WeakMap<readonly Rule[], Map<string, readonly Rule[]>>();
+
+/** The rules for an operation and kind, computed once per rule list rather than per review. */
+function applicableRules(rules: readonly Rule[], operation: "CREATE" | "UPDATE", kind: "ILM" | "GLM"): readonly Rule[] {
+  let byCase = applicableCache.get(rules);
+  if (!byCase) applicableCache.set(rules, (byCase = new Map()));
+  const key = `${operation}/${kind}`;
+  let result = byCase.get(key);
+  if (!result) byCase.set(key, (result = rules.filter((r) => r.operations.includes(operation) && (!r.kinds || r.kinds.includes(kind)))));
+  return result;
+}
+
 /** Reads a CREATE/UPDATE of a lifecycle object into what rules see. */
 export function reviewContext(input: EngineInput & { operation: "CREATE" | "UPDATE" }, kind: LifecycleKind, options: EngineOptions = {}): RuleContext {
   return {
@@ -103,9 +115,9 @@ export function evaluate(input: EngineInput, options: EngineOptions = {}): Decis
   const ctx = reviewContext({ ...input, operation }, kind, options);
   const newObject = ctx.newObject;
 
-  const applicable = (options.rules ?? RULES).filter((r) => r.operations.includes(ctx.operation) && (!r.kinds || r.kinds.includes(kind.short)));
+  const applicable = applicableRules(options.rules ?? RULES, ctx.operation, kind.short);
   // Cross-object rules run only on a synced cluster view: stale data must never deny.
-  const rules = applicable.filter((r) => !r.needsCluster || ctx.cluster.synced);
+  const rules = ctx.cluster.synced ? applicable : applicable.filter((r) => !r.needsCluster);
   const skippedClusterRules = ctx.clusterAware && rules.length < applicable.length;
   // A malformed new object would only make the other rules guess: LG305 alone answers it.
   const toRun = newObject.shapeProblem ? rules.filter((r) => r.id === "LG305") : rules;

@@ -3,9 +3,9 @@ import { readFile } from "node:fs/promises";
 import type { Server as HttpsServer } from "node:https";
 import { setTimeout as delay } from "node:timers/promises";
 import { pino, type Logger } from "pino";
-import { ClusterCache } from "../cluster/cache.js";
-import { loadClusterConnection } from "../cluster/config.js";
-import { apiEventSink, EventRecorder } from "../cluster/events.js";
+import type { ClusterCache } from "../cluster/cache.js";
+import { hasClusterConnection } from "../cluster/connection-hint.js";
+import type { EventRecorder } from "../cluster/events.js";
 import type { EngineOptions } from "../rules/engine.js";
 import { buildWebhookApp, secureContextOptions } from "./app.js";
 import { CertificateWatcher, type ServingCertificate } from "./certificates.js";
@@ -36,8 +36,33 @@ export interface ServerOverrides {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * JSON logs to stdout through pino's asynchronous, buffered destination: one write per 4 KiB of
+ * lines instead of one synchronous write per decision, which profiling showed on the hot path.
+ * A timer flushes at least every 250 ms so a quiet server's lines are not held back, and
+ * `flushLogs` writes out the rest before the process exits.
+ */
 export function createLogger(level: string): Logger {
-  return pino({ level, base: { service: "lifecycle-guard" }, timestamp: pino.stdTimeFunctions.isoTime });
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const timer = setInterval(() => destination.flush(), 250);
+  timer.unref();
+  const logger = pino({ level, base: { service: "lifecycle-guard" }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+  flushers.set(logger, () => {
+    clearInterval(timer);
+    destination.flushSync();
+  });
+  return logger;
+}
+
+const flushers = new WeakMap<Logger, () => void>();
+
+/** Writes out buffered log lines; call before exiting. */
+export function flushLogs(logger: Logger): void {
+  try {
+    flushers.get(logger)?.();
+  } catch {
+    // stdout is gone: nothing left to tell anyone.
+  }
 }
 
 function boundPort(app: FastifyInstance): number {
@@ -89,10 +114,16 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
 
   // The cluster cache and Events are optional: without a connection the server judges each
   // object alone. /readyz never waits for the cache.
-  const connection = loadClusterConnection(overrides.env ?? process.env);
+  const env = overrides.env ?? process.env;
   let cache: ClusterCache | undefined;
   let recorder: EventRecorder | undefined;
+  // @kubernetes/client-node costs ~80 MiB and half a second to load: only load it when needed.
+  const connection = hasClusterConnection(env)
+    ? (await import("../cluster/config.js")).loadClusterConnection(env)
+    : { kubeConfig: undefined, reason: "no in-cluster service account and no KUBECONFIG" };
   if (connection.kubeConfig) {
+    const { ClusterCache } = await import("../cluster/cache.js");
+    const { apiEventSink, EventRecorder } = await import("../cluster/events.js");
     cache = new ClusterCache(connection.kubeConfig, logger, { observer: metrics.cacheObserver });
     cache.start();
     if (config.events) {
@@ -100,7 +131,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
         sink: apiEventSink(connection.kubeConfig),
         log: logger,
         dedupWindowMs: config.eventDedupWindowMs,
-        ...((overrides.env ?? process.env).POD_NAME ? { reportingInstance: (overrides.env ?? process.env).POD_NAME as string } : {}),
+        ...(env.POD_NAME ? { reportingInstance: env.POD_NAME } : {}),
         onResult: (reason, result) => metrics.events.inc({ reason, result }),
       });
     }

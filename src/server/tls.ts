@@ -1,7 +1,6 @@
 import { access } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Logger } from "pino";
-import { writeDevCertificates } from "../certs/generate.js";
 import { readServingCertificate, type ServingCertificate } from "./certificates.js";
 import type { ServerConfig } from "./config.js";
 
@@ -24,6 +23,8 @@ export async function loadServingCertificate(config: ServerConfig, log: Logger):
       const missing = [!haveCert && `TLS_CERT_FILE ${config.tlsCertFile}`, !haveKey && `TLS_KEY_FILE ${config.tlsKeyFile}`].filter(Boolean).join(" and ");
       throw new Error(`cannot read ${missing}`);
     }
+    // The certificate generator (and its X.509 library) is loaded only when it is needed.
+    const { writeDevCertificates } = await import("../certs/generate.js");
     const files = await writeDevCertificates(dirname(config.tlsCertFile));
     log.warn(
       { caFile: files.caFile, certFile: files.certFile, keyFile: files.keyFile },

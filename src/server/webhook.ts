@@ -111,7 +111,9 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app: Fas
     if (decision.failure) request.log.error({ ...line, failedRule: decision.failure.rule, error: decision.failure.error }, "admission decision");
     else if (decision.deadlineExceeded) request.log.warn({ ...line, deadlineExceeded: true, budgetMs, ...decision.deadlineExceeded }, "admission decision");
     else request.log.info(line, "admission decision");
-    request.log.debug({ uid: record.uid, findings: decision.findings.map((f) => ({ rule: f.rule, field: f.field, message: f.message })) }, "admission findings");
+    if (request.log.level === "debug" || request.log.level === "trace") {
+      request.log.debug({ uid: record.uid, findings: decision.findings.map((f) => ({ rule: f.rule, field: f.field, message: f.message })) }, "admission findings");
+    }
     options.onDecision?.(record);
     return reply.type("application/json; charset=utf-8").send(response);
   });

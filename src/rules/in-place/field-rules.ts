@@ -40,12 +40,13 @@ function allDifferences(ctx: RuleContext): Difference[] {
   for (const pair of inPlacePairs(ctx)) {
     const oldSpec = pair.oldEntry.spec;
     const newSpec = pair.newEntry.spec;
-    for (const key of new Set([...Object.keys(newSpec), ...Object.keys(oldSpec)])) {
-      if (IN_PLACE_KEYS.has(key)) continue;
+    const compare = (key: string): void => {
+      if (IN_PLACE_KEYS.has(key)) return;
       const inner = firstDifference(oldSpec[key], newSpec[key]);
-      if (!inner) continue;
-      found.push({ pair, key, inner, from: valueAt(oldSpec[key], inner), to: valueAt(newSpec[key], inner) });
-    }
+      if (inner) found.push({ pair, key, inner, from: valueAt(oldSpec[key], inner), to: valueAt(newSpec[key], inner) });
+    };
+    for (const key in newSpec) compare(key);
+    for (const key in oldSpec) if (!Object.hasOwn(newSpec, key)) compare(key);
   }
   cache.set(ctx, found);
   return found;
