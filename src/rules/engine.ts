@@ -97,6 +97,7 @@ export function reviewContext(input: EngineInput & { operation: "CREATE" | "UPDA
     skipPolicy: decideSkipPolicy(options.skipPolicy ?? HONOR_SKIP, input.user),
     cluster: options.cluster ?? NO_CLUSTER,
     clusterAware: options.clusterAware ?? false,
+    shared: new Map(),
   };
 }
 

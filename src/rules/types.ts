@@ -56,6 +56,20 @@ export interface RuleContext {
   readonly cluster: ClusterView;
   /** Whether the shell has a cluster view at all (the CLI without --cluster has none). */
   readonly clusterAware: boolean;
+  /**
+   * Analyses several rules share, computed once per review (see `memo`). Kept on the context
+   * rather than in WeakMaps keyed by it: V8 clears WeakMap entries late, which kept every
+   * review's objects alive past young-generation GCs and cost more than the analyses themselves.
+   */
+  readonly shared: Map<string, unknown>;
+}
+
+/** Computes `compute(ctx)` once per review under `key`. */
+export function memo<T>(ctx: RuleContext, key: string, compute: (ctx: RuleContext) => T): T {
+  if (ctx.shared.has(key)) return ctx.shared.get(key) as T;
+  const value = compute(ctx);
+  ctx.shared.set(key, value);
+  return value;
 }
 
 /** Results of the rules that ran before; only the reporting rules (LG402) read it. */

@@ -1,6 +1,6 @@
 import { counterpart, entriesOn, installsOn } from "../../lifecycle/matching.js";
 import { entryPath, flagOn, INSTALLATIONS_PATH, type Entry } from "../../lifecycle/model.js";
-import type { RuleContext } from "../types.js";
+import { memo, type RuleContext } from "../types.js";
 
 /** What became of an installation that was default/active in the old object. */
 export type FlagFate =
@@ -23,8 +23,6 @@ export interface FlaggedInstallation {
   readonly fate: FlagFate;
 }
 
-const cache = new WeakMap<RuleContext, FlaggedInstallation[]>();
-
 /** The entry that took over from `oldEntry` under a new key in the same edit, if any. */
 function renamedEntry(ctx: RuleContext, oldEntry: Entry, cluster: string): Entry | undefined {
   const candidates = entriesOn(ctx.newObject, cluster, oldEntry).filter((e) => !ctx.oldObject?.byKey.has(e.key));
@@ -37,8 +35,10 @@ function renamedEntry(ctx: RuleContext, oldEntry: Entry, cluster: string): Entry
  * never disagree about what happened.
  */
 export function flaggedInstallations(ctx: RuleContext): readonly FlaggedInstallation[] {
-  const cached = cache.get(ctx);
-  if (cached) return cached;
+  return memo(ctx, "flaggedInstallations", computeFlagged);
+}
+
+function computeFlagged(ctx: RuleContext): FlaggedInstallation[] {
   const result: FlaggedInstallation[] = [];
   const oldObject = ctx.oldObject;
   if (ctx.operation === "UPDATE" && oldObject) {
@@ -49,7 +49,6 @@ export function flaggedInstallations(ctx: RuleContext): readonly FlaggedInstalla
       }
     }
   }
-  cache.set(ctx, result);
   return result;
 }
 

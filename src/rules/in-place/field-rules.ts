@@ -1,7 +1,7 @@
 import { entryPath } from "../../lifecycle/model.js";
 import { describeValue, firstDifference, formatPath, isEmpty, type PathSegment } from "../../lifecycle/values.js";
 import { installationLabel, waysOut } from "../messages.js";
-import { defineRule, type Reporter, type RuleContext } from "../types.js";
+import { defineRule, memo, type Reporter, type RuleContext } from "../types.js";
 import { inPlacePairs, suggestRevision, type InPlacePair } from "./pairs.js";
 
 /** The only istioOperatorSpec keys that may change in place. */
@@ -27,15 +27,15 @@ interface Difference {
   readonly to: unknown;
 }
 
-const cache = new WeakMap<RuleContext, Difference[]>();
-
 /**
  * Every istioOperatorSpec key that differs between paired entries, computed once per review (the
  * deep comparison is the engine's main cost) and shared by LG110-LG119, which each take their keys.
  */
 function allDifferences(ctx: RuleContext): Difference[] {
-  const cached = cache.get(ctx);
-  if (cached) return cached;
+  return memo(ctx, "allDifferences", computeDifferences);
+}
+
+function computeDifferences(ctx: RuleContext): Difference[] {
   const found: Difference[] = [];
   for (const pair of inPlacePairs(ctx)) {
     const oldSpec = pair.oldEntry.spec;
@@ -48,7 +48,6 @@ function allDifferences(ctx: RuleContext): Difference[] {
     for (const key in newSpec) compare(key);
     for (const key in oldSpec) if (!Object.hasOwn(newSpec, key)) compare(key);
   }
-  cache.set(ctx, found);
   return found;
 }
 

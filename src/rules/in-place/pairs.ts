@@ -1,7 +1,7 @@
 import { counterpart } from "../../lifecycle/matching.js";
 import type { Entry } from "../../lifecycle/model.js";
 import { parseTag, revisionNameFor } from "../../lifecycle/tags.js";
-import type { RuleContext } from "../types.js";
+import { memo, type RuleContext } from "../types.js";
 
 /** A revisioned entry of the new object and the old entry that held the same installations. */
 export interface InPlacePair {
@@ -11,8 +11,6 @@ export interface InPlacePair {
   readonly clusters: readonly string[];
 }
 
-const cache = new WeakMap<RuleContext, InPlacePair[]>();
-
 /**
  * Pairs every revisioned new entry with the old entries holding the same (key, cluster)
  * installations. One new entry can pair with several old ones when per-cluster entries were
@@ -20,8 +18,10 @@ const cache = new WeakMap<RuleContext, InPlacePair[]>();
  * all LG1xx rules walk the same pairs.
  */
 export function inPlacePairs(ctx: RuleContext): readonly InPlacePair[] {
-  const cached = cache.get(ctx);
-  if (cached) return cached;
+  return memo(ctx, "inPlacePairs", computePairs);
+}
+
+function computePairs(ctx: RuleContext): InPlacePair[] {
   const pairs: InPlacePair[] = [];
   if (ctx.operation === "UPDATE" && ctx.oldObject) {
     for (const newEntry of ctx.newObject.entries) {
@@ -37,7 +37,6 @@ export function inPlacePairs(ctx: RuleContext): readonly InPlacePair[] {
       for (const [oldEntry, clusters] of byOld) pairs.push({ newEntry, oldEntry, clusters });
     }
   }
-  cache.set(ctx, pairs);
   return pairs;
 }
 
