@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { readFile } from "node:fs/promises";
 import type { Server as HttpsServer } from "node:https";
+import { Server as NetServer } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { pino, type Logger } from "pino";
 import type { ClusterCache } from "../cluster/cache.js";
@@ -64,6 +65,9 @@ export function flushLogs(logger: Logger): void {
     // stdout is gone: nothing left to tell anyone.
   }
 }
+
+/** Between closing the listener and closing idle connections: time for requests on the wire. */
+const CLOSE_GRACE_MS = 250;
 
 function boundPort(app: FastifyInstance): number {
   const address = app.server.address();
@@ -195,18 +199,27 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       state.draining = true;
       metrics.draining.set(1);
       const server = webhook.server;
-      logger.info({ delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs }, "draining: not ready, closing idle connections, answering in-flight reviews");
-      // Pooled connections would keep bringing reviews to a pod that is going away.
-      server.closeIdleConnections();
-      // Endpoints take a moment to drop this pod; keep answering (with Connection: close) meanwhile.
+      logger.info({ delayMs: config.shutdownDelayMs, timeoutMs: config.shutdownTimeoutMs }, "draining: not ready, answering with Connection: close, then closing");
+      // Endpoints take a moment to drop this pod. Meanwhile every response carries
+      // Connection: close, so each pooled connection ends cleanly after its next answer. Closing
+      // idle sockets right away instead races clients writing their next request on them.
       if (config.shutdownDelayMs > 0) await delay(config.shutdownDelayMs);
-      const closed = webhook.close();
-      const finishedInTime = await Promise.race([closed.then(() => true), delay(config.shutdownTimeoutMs).then(() => false)]);
+      // Stop accepting. The net-level close leaves open connections alone (Node's HTTP close would
+      // kill idle ones at once, including a connection whose request is still on the wire); it
+      // calls back once every connection has ended.
+      const allEnded = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      // Requests already sent arrive within the grace and are answered (with Connection: close);
+      // what is still idle after it is closed.
+      await delay(CLOSE_GRACE_MS);
+      server.closeIdleConnections();
+      const finishedInTime = await Promise.race([allEnded.then(() => true), delay(config.shutdownTimeoutMs).then(() => false)]);
       if (!finishedInTime) {
         logger.warn({ timeoutMs: config.shutdownTimeoutMs }, "in-flight reviews did not finish in time; closing their connections");
         server.closeAllConnections();
-        await closed;
+        await allEnded;
       }
+      // Runs Fastify's onClose hooks; the listener is already closed.
+      await webhook.close();
       watcher?.stop();
       await cache?.stop();
       await ops.close();
