@@ -14,6 +14,10 @@ RUN npm run build
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production
+# A larger young generation: each review's objects die young, and with the default size the ones
+# in flight during a scavenge were promoted and collected again later. +20 % throughput in
+# npm run bench, which reads this line and runs both servers with it.
+ENV NODE_OPTIONS=--max-semi-space-size=64
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force

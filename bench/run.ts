@@ -15,6 +15,8 @@ import { evaluate, type EngineInput } from "../src/rules/engine.js";
 import { deniedUpdate, largeUpdate, review, typicalUpdate } from "./fixtures.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
+/** The container's runtime flags (Dockerfile ENV NODE_OPTIONS), applied to both servers. */
+const NODE_OPTIONS = /^ENV NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(ROOT, "Dockerfile"), "utf8"))?.[1]?.trim() ?? "";
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -68,7 +70,7 @@ async function start(kind: "baseline" | "lifecycle-guard", tls: { certFile: stri
   const args = kind === "baseline" ? [script] : [script, "serve"];
   const child = spawn(process.execPath, args, {
     // Production settings: the built server, logging one JSON line per decision at info.
-    env: { ...process.env, NODE_ENV: "production", PORT: String(port), OPS_PORT: String(opsPort), HOST: "127.0.0.1", TLS_CERT_FILE: tls.certFile, TLS_KEY_FILE: tls.keyFile, LOG_LEVEL: "info", KUBECONFIG: "" },
+    env: { ...process.env, NODE_OPTIONS, NODE_ENV: "production", PORT: String(port), OPS_PORT: String(opsPort), HOST: "127.0.0.1", TLS_CERT_FILE: tls.certFile, TLS_KEY_FILE: tls.keyFile, LOG_LEVEL: "info", KUBECONFIG: "" },
     stdio: ["ignore", "ignore", "inherit"],
   });
   const ready = kind === "baseline" ? async () => (await post(port, "{}").catch(() => ({ status: 0 }))).status === 200 : async () => (await get(opsPort, "/readyz")) === 200;
@@ -257,7 +259,7 @@ async function main(): Promise<void> {
     "## Machine",
     "",
     `- ${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}, ${fmt(totalmem() / 2 ** 30, 0)} GiB memory (${fmt(freemem() / 2 ** 30, 0)} GiB free at the end), ${osType()} ${release()}`,
-    `- Node.js ${process.version}; server and load generator (autocannon, ${CONNECTIONS} keep-alive HTTPS connections, ${DURATION_S} s per run after a 1 s warm-up) share the machine`,
+    `- Node.js ${process.version}, both servers with the container's \`NODE_OPTIONS=${NODE_OPTIONS}\`; server and load generator (autocannon, ${CONNECTIONS} keep-alive HTTPS connections, ${DURATION_S} s per run after a 1 s warm-up) share the machine`,
     "- lifecycle-guard: the production build (`dist/`) logging one JSON line per decision at `info`; baseline: `bench/baseline.ts`, a bare Fastify HTTPS server with the same TLS and HTTP settings that parses the body and answers every POST with a fixed allowed review",
     "- latency percentiles from every response's own timing (autocannon's histogram rounds to 1 ms); peak RSS is the server process's VmHWM; each run starts a fresh server process",
     "",

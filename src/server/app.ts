@@ -75,16 +75,19 @@ export async function buildWebhookApp(options: WebhookAppOptions): Promise<Fasti
       : {}),
   }) as unknown as FastifyInstance;
 
+  // Callback-style hooks: an async hook costs a promise per request on the hot path.
   const isDraining = options.isDraining;
   if (isDraining) {
-    app.addHook("onSend", async (_request, reply) => {
+    app.addHook("onSend", (_request, reply, payload, done) => {
       if (isDraining()) reply.header("connection", "close");
+      done(null, payload);
     });
   }
   const metrics = options.metrics;
   if (metrics) {
-    app.addHook("onResponse", async (request, reply) => {
+    app.addHook("onResponse", (request, reply, done) => {
       if (reply.statusCode === 200 && request.routeOptions.url === "/validate") metrics.observeLatency(reply.elapsedTime / 1000);
+      done();
     });
   }
 
