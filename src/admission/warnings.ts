@@ -8,10 +8,8 @@ import { CONTROL_CHARACTERS } from "../lifecycle/values.js";
 export const MAX_WARNING_BYTES = 256;
 export const MAX_TOTAL_WARNING_BYTES = 4096;
 
-const encoder = new TextEncoder();
-
 function byteLength(text: string): number {
-  return encoder.encode(text).length;
+  return Buffer.byteLength(text, "utf8");
 }
 
 /** Cuts `text` to at most `maxBytes` UTF-8 bytes on a character boundary, marking the cut. */
