@@ -1,30 +1,24 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { Agent } from "node:https";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { connect, type TLSSocket } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { review, typicalUpdate } from "../bench/fixtures.js";
-import { testPki, writeKubeletSecret, type TestPki } from "../test/helpers/certs.js";
-import { postReview, startServerProcess } from "./process.js";
+import { writeKubeletSecret, type TestPki } from "../test/helpers/certs.js";
+import { postReview, startServerProcess, tlsFixture, type TlsFixture } from "../test/helpers/server-process.js";
 
-let dir: string;
+let tls: TlsFixture;
 let pki: TestPki;
 let ca: string;
 let secretDir: string;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "lifecycle-guard-faults-"));
-  pki = await testPki();
-  ca = pki.ca.certPem;
-  secretDir = join(dir, "tls");
-  const leaf = await pki.issue();
-  await writeKubeletSecret(secretDir, { "tls.crt": leaf.certPem, "tls.key": leaf.keyPem });
+  tls = await tlsFixture("faults");
+  ({ pki, ca, secretDir } = tls);
 });
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+afterAll(async () => rm(tls.dir, { recursive: true, force: true }));
 
-const tlsEnv = () => ({ TLS_CERT_FILE: join(secretDir, "tls.crt"), TLS_KEY_FILE: join(secretDir, "tls.key") });
+const tlsEnv = () => tls.env;
 const body = (uid: string) => review(typicalUpdate(), uid);
 const allowedWithUid = (answer: { status: number; body: string }, uid: string) => answer.status === 200 && JSON.parse(answer.body).response.uid === uid && JSON.parse(answer.body).response.allowed === true;
 

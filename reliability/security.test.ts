@@ -1,13 +1,11 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { connect as netConnect } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "node:tls";
 import { loadAll } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testPki, writeKubeletSecret } from "../test/helpers/certs.js";
-import { startServerProcess, type ServerProcess } from "./process.js";
+import { startServerProcess, tlsFixture, type ServerProcess } from "../test/helpers/server-process.js";
 
 const ROOT = join(import.meta.dirname, "..");
 let dir: string;
@@ -15,12 +13,10 @@ let ca: string;
 let server: ServerProcess;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "lifecycle-guard-security-"));
-  const pki = await testPki();
-  const leaf = await pki.issue();
-  ca = pki.ca.certPem;
-  await writeKubeletSecret(join(dir, "tls"), { "tls.crt": leaf.certPem, "tls.key": leaf.keyPem });
-  server = await startServerProcess({ TLS_CERT_FILE: join(dir, "tls", "tls.crt"), TLS_KEY_FILE: join(dir, "tls", "tls.key") });
+  const tls = await tlsFixture("security");
+  dir = tls.dir;
+  ca = tls.ca;
+  server = await startServerProcess(tls.env);
 });
 afterAll(async () => {
   server.child.kill("SIGTERM");

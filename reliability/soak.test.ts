@@ -1,12 +1,9 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { Agent } from "node:https";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deniedUpdate, largeUpdate, review, typicalUpdate } from "../bench/fixtures.js";
-import { testPki, writeKubeletSecret } from "../test/helpers/certs.js";
 import { fixture } from "../test/helpers/reviews.js";
-import { postReview, startServerProcess, type ServerProcess } from "./process.js";
+import { postReview, startServerProcess, tlsFixture, type ServerProcess } from "../test/helpers/server-process.js";
 
 const SOAK_MS = Number(process.env.SOAK_SECONDS ?? 60) * 1000;
 let dir: string;
@@ -14,12 +11,10 @@ let ca: string;
 let server: ServerProcess;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "lifecycle-guard-soak-"));
-  const pki = await testPki();
-  const leaf = await pki.issue();
-  ca = pki.ca.certPem;
-  await writeKubeletSecret(join(dir, "tls"), { "tls.crt": leaf.certPem, "tls.key": leaf.keyPem });
-  server = await startServerProcess({ TLS_CERT_FILE: join(dir, "tls", "tls.crt"), TLS_KEY_FILE: join(dir, "tls", "tls.key"), LOG_LEVEL: "info" });
+  const tls = await tlsFixture("soak");
+  dir = tls.dir;
+  ca = tls.ca;
+  server = await startServerProcess({ ...tls.env, LOG_LEVEL: "info" });
 });
 afterAll(async () => {
   server.child.kill("SIGTERM");

@@ -1,54 +1,26 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { Agent, request } from "node:https";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testPki, writeKubeletSecret, type TestPki } from "../helpers/certs.js";
+import type { TestPki } from "../helpers/certs.js";
 import { getHttp, postHttps, type HttpResult } from "../helpers/https.js";
 import { patchUpgradeReview } from "../helpers/reviews.js";
 import { sleep } from "../helpers/server.js";
-
-const CLI = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
+import { CLI, startServerProcess, tlsFixture, type ServerProcess, type TlsFixture } from "../helpers/server-process.js";
 
 let pki: TestPki;
-let dir: string;
+let tls: TlsFixture;
 beforeAll(async () => {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does)`);
-  pki = await testPki();
-  dir = await mkdtemp(join(tmpdir(), "lifecycle-guard-drain-"));
-  const leaf = await pki.issue();
-  await writeKubeletSecret(join(dir, "tls"), { "tls.crt": leaf.certPem, "tls.key": leaf.keyPem });
+  tls = await tlsFixture("drain");
+  pki = tls.pki;
 });
-afterAll(async () => rm(dir, { recursive: true, force: true }));
+afterAll(async () => rm(tls.dir, { recursive: true, force: true }));
 
-interface Started {
-  readonly child: ChildProcess;
-  readonly port: number;
-  readonly opsPort: number;
-  readonly exited: Promise<number | null>;
-  readonly lines: Record<string, unknown>[];
-}
+type Started = ServerProcess;
 
-async function startProcess(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, [CLI, "serve"], {
-    env: { ...process.env, PORT: "0", OPS_PORT: "0", HOST: "127.0.0.1", TLS_CERT_FILE: join(dir, "tls", "tls.crt"), TLS_KEY_FILE: join(dir, "tls", "tls.key"), ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const lines: Record<string, unknown>[] = [];
-  const serving = new Promise<Record<string, unknown>>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      lines.push(entry);
-      if (entry.msg === "lifecycle-guard is serving") resolve(entry);
-    });
-    void exited.then((code) => reject(new Error(`server exited with ${code} before serving`)));
-  });
-  const entry = await serving;
-  return { child, port: entry.port as number, opsPort: entry.opsPort as number, exited, lines };
+function startProcess(env: Record<string, string>): Promise<Started> {
+  return startServerProcess({ ...tls.env, ...env });
 }
 
 /** Starts a review whose body arrives in two halves; the second half is sent by `finish()`. */

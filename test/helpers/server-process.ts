@@ -1,10 +1,32 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
 import { Agent, request } from "node:https";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { testPki, writeKubeletSecret, type TestPki } from "./certs.js";
 
-export const CLI = join(import.meta.dirname, "..", "dist", "cli", "main.js");
+export const CLI = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
+
+/** A temporary directory with a test CA and a serving certificate mounted the kubelet's way. */
+export interface TlsFixture {
+  readonly dir: string;
+  readonly pki: TestPki;
+  readonly ca: string;
+  readonly secretDir: string;
+  /** TLS_CERT_FILE and TLS_KEY_FILE for the server. */
+  readonly env: Record<string, string>;
+}
+
+export async function tlsFixture(prefix: string): Promise<TlsFixture> {
+  const dir = await mkdtemp(join(tmpdir(), `lifecycle-guard-${prefix}-`));
+  const pki = await testPki();
+  const leaf = await pki.issue();
+  const secretDir = join(dir, "tls");
+  await writeKubeletSecret(secretDir, { "tls.crt": leaf.certPem, "tls.key": leaf.keyPem });
+  return { dir, pki, ca: pki.ca.certPem, secretDir, env: { TLS_CERT_FILE: join(secretDir, "tls.crt"), TLS_KEY_FILE: join(secretDir, "tls.key") } };
+}
 
 export interface ServerProcess {
   readonly child: ChildProcess;
