@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { delimiter } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
-import { SERVICE_ACCOUNT_TOKEN } from "./connection-hint.js";
+import { NO_CONNECTION_REASON, SERVICE_ACCOUNT_TOKEN } from "./connection-hint.js";
 
 export type ClusterConnection = { readonly kubeConfig: KubeConfig; readonly source: string } | { readonly kubeConfig: undefined; readonly reason: string };
 
@@ -22,7 +22,7 @@ export function loadClusterConnection(env: NodeJS.ProcessEnv = process.env, toke
     kubeConfig.loadFromFile(file);
     return { kubeConfig, source: `KUBECONFIG ${file} (context ${kubeConfig.getCurrentContext()})` };
   }
-  return { kubeConfig: undefined, reason: "no in-cluster service account and no KUBECONFIG" };
+  return { kubeConfig: undefined, reason: NO_CONNECTION_REASON };
 }
 
 /** The CLI's `--cluster`: the current kube context, found the way kubectl finds it. */

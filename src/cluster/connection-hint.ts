@@ -1,5 +1,7 @@
 import { existsSync } from "node:fs";
 
+export const NO_CONNECTION_REASON = "no in-cluster service account and no KUBECONFIG";
+
 /** Where the kubelet mounts a pod's service account token. */
 export const SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 

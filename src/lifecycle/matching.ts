@@ -1,5 +1,5 @@
 import type { Entry, LifecycleObject } from "./model.js";
-import { entriesWith, sameGateway } from "./model.js";
+import { entriesWith, identicalGateways, sameGateway } from "./model.js";
 
 /**
  * Finds the entry of `other` that holds the same installation as `entry` on `cluster`: the same
@@ -15,7 +15,7 @@ export function counterpart(entry: Entry, cluster: string, other: LifecycleObjec
     if (!sameGateway(candidate, entry)) continue;
     // Prefer the entry declaring exactly the same gateways (an ingress and an east-west gateway
     // of one revision are two installations); fall back to any overlapping one.
-    if (candidate.gateways.join() === entry.gateways.join()) return candidate;
+    if (identicalGateways(candidate, entry)) return candidate;
     fallback ??= candidate;
   }
   return fallback;

@@ -192,14 +192,15 @@ export function revisionLabel(key: string): string {
   return key === "" ? "(revisionless)" : key;
 }
 
+/** Whether two entries declare exactly the same gateways (an ingress and an east-west gateway of one revision differ). */
+export function identicalGateways(a: Entry, b: Entry): boolean {
+  return a.gateways.length === b.gateways.length && a.gateways.every((g, i) => g === b.gateways[i]);
+}
+
 /** Two GLM entries are the same gateway when either declares no names or they share one. */
 export function sameGateway(a: Entry, b: Entry): boolean {
   if (a.gateways.length === 0 || b.gateways.length === 0) return true;
   return a.gateways.some((g) => b.gateways.includes(g));
-}
-
-export function holdsCluster(entry: Entry, cluster: string): boolean {
-  return entry.clusterFlags.has(cluster);
 }
 
 export function flagOn(entry: Entry, cluster: string): boolean {

@@ -20,7 +20,3 @@ export const RULES: readonly Rule[] = [
   LG501, LG502, LG503,
   LG402,
 ];
-
-export function ruleById(id: string): Rule | undefined {
-  return RULES.find((r) => r.id === id);
-}

@@ -19,6 +19,11 @@ export interface ServingCertificate {
 
 export class CertificateError extends Error {}
 
+/** Identifies a pair by the content of both files: a change of either means a new pair. */
+function fingerprintOf(cert: Buffer, key: Buffer): string {
+  return createHash("sha256").update(cert).update("\u0000").update(key).digest("hex");
+}
+
 /** Parses a PEM pair and checks the key matches the (first) certificate. Throws CertificateError. */
 export function parseServingCertificate(cert: Buffer, key: Buffer, source: string): ServingCertificate {
   let x509: X509Certificate;
@@ -41,7 +46,7 @@ export function parseServingCertificate(cert: Buffer, key: Buffer, source: strin
     subject: x509.subject.replace(/\n/g, ", "),
     notBefore: new Date(x509.validFrom),
     notAfter: new Date(x509.validTo),
-    fingerprint: createHash("sha256").update(cert).update("\u0000").update(key).digest("hex"),
+    fingerprint: fingerprintOf(cert, key),
   };
 }
 
@@ -125,8 +130,7 @@ export class CertificateWatcher {
     let next: ServingCertificate;
     try {
       const [cert, key] = await Promise.all([readFile(certFile), readFile(keyFile)]);
-      const fingerprint = createHash("sha256").update(cert).update("\u0000").update(key).digest("hex");
-      if (fingerprint === this.current.fingerprint) {
+      if (fingerprintOf(cert, key) === this.current.fingerprint) {
         this.lastFailure = undefined;
         return;
       }

@@ -5,7 +5,7 @@ import { Server as NetServer } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import { pino, type Logger } from "pino";
 import type { ClusterCache } from "../cluster/cache.js";
-import { hasClusterConnection } from "../cluster/connection-hint.js";
+import { hasClusterConnection, NO_CONNECTION_REASON } from "../cluster/connection-hint.js";
 import type { EventRecorder } from "../cluster/events.js";
 import type { EngineOptions } from "../rules/engine.js";
 import { buildWebhookApp, secureContextOptions } from "./app.js";
@@ -124,7 +124,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   // @kubernetes/client-node costs ~80 MiB and half a second to load: only load it when needed.
   const connection = hasClusterConnection(env)
     ? (await import("../cluster/config.js")).loadClusterConnection(env)
-    : { kubeConfig: undefined, reason: "no in-cluster service account and no KUBECONFIG" };
+    : { kubeConfig: undefined, reason: NO_CONNECTION_REASON };
   if (connection.kubeConfig) {
     const { ClusterCache } = await import("../cluster/cache.js");
     const { apiEventSink, EventRecorder } = await import("../cluster/events.js");

@@ -1,6 +1,6 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from "fastify";
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { encodeMutation, encodeResponse } from "../admission/response.js";
-import { decodeReview, engineInputOf } from "../admission/review.js";
+import { decodeReview, engineInputOf, type AdmissionReview } from "../admission/review.js";
 import { canaryDefaulting } from "../mutation/canary-defaulting.js";
 import { evaluate, type Decision, type EngineOptions } from "../rules/engine.js";
 import { DEFAULT_TIMEOUT_MS, parseGoDuration } from "./deadline.js";
@@ -41,6 +41,9 @@ function methodNotAllowed(reply: FastifyReply, path: string): FastifyReply {
   return reply.code(405).header("allow", "POST").type("text/plain; charset=utf-8").send(`method not allowed: ${path} takes POST with an AdmissionReview\n`);
 }
 
+const elapsedMs = (started: bigint): number => Number(process.hrtime.bigint() - started) / 1e6;
+const roundMs = (ms: number): number => Math.round(ms * 1000) / 1000;
+
 function objectMeta(object: unknown): { apiVersion: string; uid: string | undefined } {
   const o = (object ?? {}) as { apiVersion?: unknown; metadata?: { uid?: unknown } };
   return { apiVersion: typeof o.apiVersion === "string" ? o.apiVersion : "", uid: typeof o.metadata?.uid === "string" ? o.metadata.uid : undefined };
@@ -54,15 +57,20 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app: Fas
   // A text/plain body is not an AdmissionReview: let it fall to 415 rather than reach the handler.
   app.removeContentTypeParser(["text/plain"]);
 
+  /** Both routes take the same envelope: a body that is not an AdmissionReview is a plain 400. */
+  const decodeOrReject = (request: FastifyRequest, reply: FastifyReply): AdmissionReview | undefined => {
+    const decoded = decodeReview(request.body);
+    if (decoded.ok) return decoded.review;
+    options.onRejected?.(400);
+    request.log.info({ reason: decoded.message }, "rejected a request that is not an AdmissionReview");
+    void reply.code(400).type("text/plain; charset=utf-8").send(`${decoded.message}\n`);
+    return undefined;
+  };
+
   app.post(VALIDATE_PATH, async (request, reply) => {
     const started = process.hrtime.bigint();
-    const decoded = decodeReview(request.body);
-    if (!decoded.ok) {
-      options.onRejected?.(400);
-      request.log.info({ reason: decoded.message }, "rejected a request that is not an AdmissionReview");
-      return reply.code(400).type("text/plain; charset=utf-8").send(`${decoded.message}\n`);
-    }
-    const review = decoded.review;
+    const review = decodeOrReject(request, reply);
+    if (!review) return reply;
     const input = engineInputOf(review.request);
     // The API server gives up after ?timeout=; answering well before it keeps the answer ours.
     const timeoutMs = parseGoDuration((request.query as Record<string, string | undefined>).timeout) ?? DEFAULT_TIMEOUT_MS;
@@ -83,7 +91,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app: Fas
       name: input.name ?? "",
       deadline: { onDeadline: options.deadline?.onDeadline ?? "deny", budgetMs, timeoutMs },
     });
-    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const durationMs = elapsedMs(started);
     const record: DecisionRecord = {
       uid: review.request.uid,
       kind,
@@ -106,7 +114,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app: Fas
       dryRun: record.dryRun,
       decision: response.response.allowed ? "allowed" : "denied",
       rules: response.response.auditAnnotations.rules,
-      durationMs: Math.round(durationMs * 1000) / 1000,
+      durationMs: roundMs(durationMs),
     };
     if (decision.failure) request.log.error({ ...line, failedRule: decision.failure.rule, error: decision.failure.error }, "admission decision");
     else if (decision.deadlineExceeded) request.log.warn({ ...line, deadlineExceeded: true, budgetMs, ...decision.deadlineExceeded }, "admission decision");
@@ -118,16 +126,10 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app: Fas
     return reply.type("application/json; charset=utf-8").send(response);
   });
 
-  app.route({ method: [...OTHER_METHODS], url: VALIDATE_PATH, handler: (_request, reply) => methodNotAllowed(reply, VALIDATE_PATH) });
-
   app.post(MUTATE_PATH, async (request, reply) => {
     const started = process.hrtime.bigint();
-    const decoded = decodeReview(request.body);
-    if (!decoded.ok) {
-      options.onRejected?.(400);
-      return reply.code(400).type("text/plain; charset=utf-8").send(`${decoded.message}\n`);
-    }
-    const review = decoded.review;
+    const review = decodeOrReject(request, reply);
+    if (!review) return reply;
     const input = engineInputOf(review.request);
     const mutation = canaryDefaulting(input);
     const response = encodeMutation(review, mutation.patch, mutation.warnings, mutation.patch.length > 0 ? ["LG206"] : []);
@@ -141,11 +143,11 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app: Fas
         dryRun: review.request.dryRun === true,
         patched: mutation.patch.length > 0,
         operations: mutation.patch.length,
-        durationMs: Math.round((Number(process.hrtime.bigint() - started) / 1e6) * 1000) / 1000,
+        durationMs: roundMs(elapsedMs(started)),
       },
       "admission mutation",
     );
     return reply.type("application/json; charset=utf-8").send(response);
   });
-  app.route({ method: [...OTHER_METHODS], url: MUTATE_PATH, handler: (_request, reply) => methodNotAllowed(reply, MUTATE_PATH) });
+  for (const url of [VALIDATE_PATH, MUTATE_PATH]) app.route({ method: [...OTHER_METHODS], url, handler: (_request, reply) => methodNotAllowed(reply, url) });
 };

@@ -1,6 +1,6 @@
 import { GLM, ILM, type LifecycleKind } from "../../lifecycle/kinds.js";
 import { counterpart, entriesOn } from "../../lifecycle/matching.js";
-import { entriesWith, flagOn, revisionLabel, type Entry } from "../../lifecycle/model.js";
+import { entriesWith, entryPath, flagOn, revisionLabel, type Entry } from "../../lifecycle/model.js";
 import { flagPath, removalPath } from "../defaults/analysis.js";
 import { listNames } from "../messages.js";
 import { defineRule, type ClusterObject, type RuleContext } from "../types.js";
@@ -49,7 +49,7 @@ export const LG502 = defineRule(
       if (missing.length === 0) continue;
       const field = typeof entry.controlPlaneRevision === "string" && entry.controlPlaneRevision !== "" ? "controlPlaneRevision" : GLM.keyField;
       report(
-        `spec.installations[${entry.index}].${field}`,
+        entryPath(entry, field),
         `${listNames(missing)}: no IstioLifecycleManager installs revision ${revision}, which gatewayRevision ${revisionLabel(entry.key)} uses; Gloo creates no gateway there until it does.`,
       );
     }

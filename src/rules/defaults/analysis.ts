@@ -1,5 +1,5 @@
 import { counterpart, entriesOn, installsOn } from "../../lifecycle/matching.js";
-import { entryPath, flagOn, INSTALLATIONS_PATH, type Entry } from "../../lifecycle/model.js";
+import { entryPath, flagOn, identicalGateways, INSTALLATIONS_PATH, type Entry } from "../../lifecycle/model.js";
 import { memo, type RuleContext } from "../types.js";
 
 /** What became of an installation that was default/active in the old object. */
@@ -71,7 +71,7 @@ function fateOf(ctx: RuleContext, oldEntry: Entry, cluster: string): FlagFate {
  * entry itself is still there, else the installations list.
  */
 export function removalPath(ctx: RuleContext, oldEntry: Entry): string {
-  const sameKey = ctx.newObject.byKey.get(oldEntry.key)?.find((e) => ctx.kind.short !== "GLM" || e.gateways.join() === oldEntry.gateways.join());
+  const sameKey = ctx.newObject.byKey.get(oldEntry.key)?.find((e) => ctx.kind.short !== "GLM" || identicalGateways(e, oldEntry));
   return sameKey ? entryPath(sameKey, "clusters") : INSTALLATIONS_PATH;
 }
 
