@@ -29,7 +29,7 @@ describe("soak", () => {
     // some denied edits, other kinds, the odd large object, and the odd broken request.
     const mix: { body: (i: number) => string; expect: (a: { status: number; body: string }, uid: string) => boolean; weight: number }[] = [
       { weight: 50, body: (i) => review(typicalUpdate(), `t-${i}`), expect: (a, uid) => a.status === 200 && JSON.parse(a.body).response.uid === uid && JSON.parse(a.body).response.allowed === true },
-      { weight: 20, body: (i) => review(deniedUpdate(), `d-${i}`), expect: (a, uid) => a.status === 200 && JSON.parse(a.body).response.uid === uid && JSON.parse(a.body).response.status.code === 422 },
+      { weight: 20, body: (i) => review(deniedUpdate(), `d-${i}`), expect: (a, uid) => a.status === 200 && JSON.parse(a.body).response.uid === uid && JSON.parse(a.body).response.status.code === 403 && JSON.parse(a.body).response.status.reason === "Forbidden" },
       { weight: 20, body: (i) => JSON.stringify({ ...pod, request: { ...(pod.request as object), uid: `p-${i}` } }), expect: (a, uid) => a.status === 200 && JSON.parse(a.body).response.uid === uid },
       { weight: 1, body: (i) => review(largeUpdate(512 * 1024), `l-${i}`), expect: (a, uid) => a.status === 200 && JSON.parse(a.body).response.uid === uid },
       { weight: 9, body: () => '{"kind":"AdmissionReview"', expect: (a) => a.status === 400 },

@@ -62,9 +62,32 @@ export function ruleIds(decision: Decision): string[] {
 
 const seconds = (ms: number): string => `${Math.round(ms) / 1000}s`;
 
+/**
+ * The one client that needs `reason: Invalid`: kubectl edit reopens the editor with the causes as
+ * comments only for Invalid (k8s.io/kubectl cmd/util/editor/editoptions.go). Every other client
+ * must not get it: kubectl apply --force (cmd/apply/patcher.go), Argo CD's Force=true and Flux's
+ * force (fluxcd/pkg ssa IsImmutableError) read Invalid or Conflict as "immutable field" and
+ * DELETE then re-CREATE the object, which for a lifecycle manager uninstalls its control planes.
+ */
+export const EDITOR_FIELD_MANAGER = "kubectl-edit";
+
+export function denialStatusFor(fieldManager: unknown): { readonly code: 422 | 403; readonly reason: "Invalid" | "Forbidden" } {
+  return fieldManager === EDITOR_FIELD_MANAGER ? { code: 422, reason: "Invalid" } : { code: 403, reason: "Forbidden" };
+}
+
+/**
+ * Flux also treats an error whose text matches `is\simmutable` or `immutable\sfield` as an
+ * immutable-field error, whatever its reason; values copied from an object could spell either.
+ * Writing the word's first letter as an escape keeps it readable and matches neither.
+ */
+export function neutraliseImmutable(text: string): string {
+  return text.replace(/immutable/gi, (word) => `\\u${word.charCodeAt(0).toString(16).padStart(4, "0")}${word.slice(1)}`);
+}
+
+/** Most clients print only the message: it carries every cause, rule ids included. */
 function denialMessage(kind: string, name: string, causes: readonly StatusCause[]): string {
-  const summary = causes.map((c) => `${c.field}: ${c.message}`).join("; ");
-  return `${kind} "${name}" is invalid: ${summary}`;
+  const summary = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join("; ");
+  return `${kind} "${name}" was denied by lifecycle-guard: ${summary}`;
 }
 
 /** Encodes a decision as the AdmissionReview the API server expects, in the request's version. */
@@ -111,14 +134,27 @@ export function encodeResponse(review: AdmissionReview, decision: Decision, extr
       status: {
         metadata: {},
         status: "Failure",
-        code: 422,
-        reason: "Invalid",
+        ...denialStatusFor(review.request.options?.fieldManager),
         message: denialMessage(extras.kind, extras.name, causes),
         details: { group: decision.kind?.group ?? "", kind: extras.kind, name: extras.name, causes },
       },
     };
   }
-  return { apiVersion: review.apiVersion, kind: "AdmissionReview", response };
+  return { apiVersion: review.apiVersion, kind: "AdmissionReview", response: response.status ? { ...response, status: neutraliseStatus(response.status) } : response };
+}
+
+type DenialStatus = NonNullable<AdmissionResponse["status"]>;
+
+/** Every text a client may match on, neutralised in one place so no path can forget it. */
+function neutraliseStatus(status: DenialStatus): DenialStatus {
+  const details = status.details;
+  return {
+    ...status,
+    message: neutraliseImmutable(status.message),
+    ...(details
+      ? { details: { ...details, causes: details.causes.map((c) => ({ reason: c.reason, field: neutraliseImmutable(c.field), message: neutraliseImmutable(c.message) })) } }
+      : {}),
+  };
 }
 
 /**

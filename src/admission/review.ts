@@ -18,6 +18,8 @@ export interface AdmissionRequest {
   readonly object?: unknown;
   readonly oldObject?: unknown;
   readonly dryRun?: boolean;
+  /** CreateOptions, UpdateOptions, PatchOptions or DeleteOptions; `fieldManager` names the client. */
+  readonly options?: { readonly fieldManager?: unknown };
 }
 
 export interface AdmissionReview {

@@ -43,6 +43,8 @@ export interface LifecycleObject {
   readonly byInstallation: ReadonlyMap<string, ReadonlyMap<string, readonly Entry[]>>;
   /** The first place where the object is not of the shape the rules need (LG305). */
   readonly shapeProblem: ShapeProblem | undefined;
+  /** `metadata.annotations` with string values (the only kind the API server stores). */
+  readonly annotations: ReadonlyMap<string, string>;
 }
 
 const INSTALLATIONS: PathSegment[] = ["spec", "installations"];
@@ -75,6 +77,14 @@ function gatewayIdentity(spec: JsonObject): string[] {
     }
   }
   return [...ids].sort();
+}
+
+function annotationsOf(object: unknown): Map<string, string> {
+  const annotations = new Map<string, string>();
+  const metadata = isPlainObject(object) ? object.metadata : undefined;
+  const raw = isPlainObject(metadata) ? metadata.annotations : undefined;
+  if (isPlainObject(raw)) for (const [key, value] of Object.entries(raw)) if (typeof value === "string") annotations.set(key, value);
+  return annotations;
 }
 
 /**
@@ -184,7 +194,7 @@ export function readLifecycleObject(kind: LifecycleKind, object: unknown): Lifec
       append(clustersOfKey, cluster, entry);
     }
   }
-  return { kind, entries, byKey, byCluster, byInstallation, shapeProblem };
+  return { kind, entries, byKey, byCluster, byInstallation, shapeProblem, annotations: annotationsOf(object) };
 }
 
 /** How a key reads in messages. */

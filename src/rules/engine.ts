@@ -2,7 +2,7 @@ import { lifecycleKindOf, type LifecycleKind } from "../lifecycle/kinds.js";
 import { readLifecycleObject } from "../lifecycle/model.js";
 import { RULES } from "./registry.js";
 import { decideSkipPolicy, HONOR_SKIP, type RequestUser, type SkipPolicy } from "./skip-policy.js";
-import { NO_CLUSTER, type ClusterView, type Finding, type Rule, type RuleContext } from "./types.js";
+import { NO_CLUSTER, type ClusterView, type Finding, type Operation, type Rule, type RuleContext } from "./types.js";
 
 /** What the engine needs to know about one admission request; no HTTP in sight. */
 export interface EngineInput {
@@ -24,6 +24,8 @@ export interface EngineOptions {
   readonly cluster?: ClusterView;
   /** False when the shell has no cluster view at all (the CLI without --cluster). */
   readonly clusterAware?: boolean;
+  /** LG701: deny deleting a lifecycle manager that still installs something. On unless false. */
+  readonly deletionProtection?: boolean;
   /**
    * Asked before each rule: true when the answer is due now. Rules are short and synchronous, so
    * checking between them bounds the overrun to one rule. The shell supplies the clock.
@@ -53,6 +55,9 @@ export interface Decision {
   readonly notices?: readonly string[];
 }
 
+/** The rule the deletion-protection setting turns off. */
+const DELETION_RULE = "LG701";
+
 /** The one warning a review gets while the cluster cache cannot be trusted. */
 export const CLUSTER_NOT_SYNCED_NOTICE =
   "lifecycle-guard: the cluster cache is not synced, so the cross-object rules LG501-LG503 were not evaluated for this change";
@@ -76,7 +81,7 @@ function isBypassed(finding: Finding, ctx: RuleContext): boolean {
 const applicableCache = new WeakMap<readonly Rule[], Map<string, readonly Rule[]>>();
 
 /** The rules for an operation and kind, computed once per rule list rather than per review. */
-function applicableRules(rules: readonly Rule[], operation: "CREATE" | "UPDATE", kind: "ILM" | "GLM"): readonly Rule[] {
+function applicableRules(rules: readonly Rule[], operation: Operation, kind: "ILM" | "GLM"): readonly Rule[] {
   let byCase = applicableCache.get(rules);
   if (!byCase) applicableCache.set(rules, (byCase = new Map()));
   const key = `${operation}/${kind}`;
@@ -85,15 +90,24 @@ function applicableRules(rules: readonly Rule[], operation: "CREATE" | "UPDATE",
   return result;
 }
 
-/** Reads a CREATE/UPDATE of a lifecycle object into what rules see. */
-export function reviewContext(input: EngineInput & { operation: "CREATE" | "UPDATE" }, kind: LifecycleKind, options: EngineOptions = {}): RuleContext {
+const JUDGED_OPERATIONS: ReadonlySet<string> = new Set<Operation>(["CREATE", "UPDATE", "DELETE"]);
+
+function isJudged(operation: string): operation is Operation {
+  return JUDGED_OPERATIONS.has(operation);
+}
+
+/** Reads a CREATE, UPDATE or DELETE of a lifecycle object into what rules see. */
+export function reviewContext(input: EngineInput & { operation: Operation }, kind: LifecycleKind, options: EngineOptions = {}): RuleContext {
+  const hasOld = input.operation !== "CREATE" && input.oldObject != null;
   return {
     operation: input.operation,
     kind,
     namespace: input.namespace ?? "",
     name: input.name ?? "",
-    oldObject: input.operation === "UPDATE" && input.oldObject != null ? readLifecycleObject(kind, input.oldObject) : undefined,
-    newObject: readLifecycleObject(kind, input.newObject),
+    oldObject: hasOld ? readLifecycleObject(kind, input.oldObject) : undefined,
+    // A DELETE leaves nothing behind: the new state installs nothing.
+    newObject: readLifecycleObject(kind, input.operation === "DELETE" ? null : input.newObject),
+    user: input.user,
     skipPolicy: decideSkipPolicy(options.skipPolicy ?? HONOR_SKIP, input.user),
     cluster: options.cluster ?? NO_CLUSTER,
     clusterAware: options.clusterAware ?? false,
@@ -109,14 +123,15 @@ export function evaluate(input: EngineInput, options: EngineOptions = {}): Decis
   const kind = lifecycleKindOf(input.group, input.kind);
   if (!kind) return ALLOW_UNJUDGED;
   const operation = input.operation;
-  if (operation !== "CREATE" && operation !== "UPDATE") return { ...ALLOW_UNJUDGED, kind };
+  if (!isJudged(operation)) return { ...ALLOW_UNJUDGED, kind };
   // The status subresource cannot change spec; the webhook configuration excludes it anyway.
   if (input.subResource) return { ...ALLOW_UNJUDGED, kind };
 
   const ctx = reviewContext({ ...input, operation }, kind, options);
   const newObject = ctx.newObject;
 
-  const applicable = applicableRules(options.rules ?? RULES, ctx.operation, kind.short);
+  const registered = applicableRules(options.rules ?? RULES, ctx.operation, kind.short);
+  const applicable = options.deletionProtection === false ? registered.filter((r) => r.id !== DELETION_RULE) : registered;
   // Cross-object rules run only on a synced cluster view: stale data must never deny.
   const rules = ctx.cluster.synced ? applicable : applicable.filter((r) => !r.needsCluster);
   const skippedClusterRules = ctx.clusterAware && rules.length < applicable.length;

@@ -1,8 +1,9 @@
 import type { LifecycleKind } from "../lifecycle/kinds.js";
 import type { Entry, LifecycleObject } from "../lifecycle/model.js";
+import type { RequestUser } from "./skip-policy.js";
 
 export type Severity = "deny" | "warn";
-export type Operation = "CREATE" | "UPDATE";
+export type Operation = "CREATE" | "UPDATE" | "DELETE";
 
 /** What a rule reports. `field` is the index path in the new object. */
 export interface Finding {
@@ -49,9 +50,12 @@ export interface RuleContext {
   readonly kind: LifecycleKind;
   readonly namespace: string;
   readonly name: string;
-  /** The object before the edit; undefined on CREATE. */
+  /** The object before the edit; undefined on CREATE. On DELETE, the object being deleted. */
   readonly oldObject: LifecycleObject | undefined;
+  /** The object after the edit; on DELETE, an object with no installations. */
   readonly newObject: LifecycleObject;
+  /** Who asks (request.userInfo), when known. */
+  readonly user: RequestUser | undefined;
   readonly skipPolicy: SkipPolicyDecision;
   readonly cluster: ClusterView;
   /** Whether the shell has a cluster view at all (the CLI without --cluster has none). */

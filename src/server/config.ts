@@ -30,6 +30,8 @@ export interface ServerConfig {
   /** Record Kubernetes Events for denials and warnings (needs the cluster connection). */
   readonly events: boolean;
   readonly eventDedupWindowMs: number;
+  /** LG701: deny deleting a lifecycle manager that installs something, unless it is annotated. */
+  readonly deletionProtection: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -70,6 +72,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (port !== 0 && port === opsPort) throw new ConfigError(`PORT and OPS_PORT must differ (both ${port})`);
   const events = (env.EVENTS ?? "on").toLowerCase();
   if (events !== "on" && events !== "off") throw new ConfigError(`EVENTS must be on or off, got ${JSON.stringify(env.EVENTS)}`);
+  const deletionProtection = (env.DELETION_PROTECTION ?? "on").toLowerCase();
+  if (deletionProtection !== "on" && deletionProtection !== "off") throw new ConfigError(`DELETION_PROTECTION must be on or off, got ${JSON.stringify(env.DELETION_PROTECTION)}`);
   const onDeadline = (env.ON_DEADLINE ?? "deny").toLowerCase();
   if (onDeadline !== "deny" && onDeadline !== "allow") throw new ConfigError(`ON_DEADLINE must be deny or allow, got ${JSON.stringify(env.ON_DEADLINE)}`);
   return {
@@ -96,5 +100,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     onDeadline,
     events: events === "on",
     eventDedupWindowMs: integer(env, "EVENT_DEDUP_WINDOW_MS", 600_000, 0, 86_400_000),
+    deletionProtection: deletionProtection === "on",
   };
 }

@@ -148,7 +148,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   try {
     const initial = await loadServingCertificate(config, logger);
     const clientCa = config.clientCaFile ? await readFile(config.clientCaFile) : undefined;
-    const baseEngineOptions: EngineOptions = { skipPolicy: config.skipPolicy, ...(cache ? { cluster: cache.view, clusterAware: true } : {}) };
+    const baseEngineOptions: EngineOptions = { skipPolicy: config.skipPolicy, deletionProtection: config.deletionProtection, ...(cache ? { cluster: cache.view, clusterAware: true } : {}) };
     webhook = await buildWebhookApp({
       logger,
       bodyLimitBytes: config.bodyLimitBytes,

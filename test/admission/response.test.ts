@@ -64,7 +64,7 @@ describe("a denial as kubectl shows it", () => {
   });
 
   it("summarises every cause on one line", () => {
-    expect(response.status?.message).toMatch(/^IstioLifecycleManager "istiod-control-plane" is invalid: spec\.installations\[0\]\.istioOperatorSpec\.tag: LG102 /);
+    expect(response.status?.message).toMatch(/^IstioLifecycleManager "istiod-control-plane" was denied by lifecycle-guard: spec\.installations\[0\]\.istioOperatorSpec\.tag: LG102 /);
     expect(response.status?.message).not.toMatch(/[\n\r]/);
   });
 

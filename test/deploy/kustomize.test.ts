@@ -96,7 +96,7 @@ describe.runIf(haveKubectl).each([
     // NoneOnDryRun: real reviews may record an Event; dry runs never do.
     expect(hook).toMatchObject({ admissionReviewVersions: ["v1"], sideEffects: "NoneOnDryRun", failurePolicy: "Fail", timeoutSeconds: 5, matchPolicy: "Equivalent" });
     expect(hook.rules).toEqual([
-      { apiGroups: ["admin.gloo.solo.io"], apiVersions: ["v2"], resources: ["istiolifecyclemanagers", "gatewaylifecyclemanagers"], operations: ["CREATE", "UPDATE"], scope: "Namespaced" },
+      { apiGroups: ["admin.gloo.solo.io"], apiVersions: ["v2"], resources: ["istiolifecyclemanagers", "gatewaylifecyclemanagers"], operations: ["CREATE", "UPDATE", "DELETE"], scope: "Namespaced" },
     ]);
     const excluded = (hook.namespaceSelector.matchExpressions as K8sObject[]).find((e) => e.key === "kubernetes.io/metadata.name");
     expect(excluded).toMatchObject({ operator: "NotIn" });

@@ -16,6 +16,8 @@ export interface RuleCase {
   readonly newObject?: unknown;
   readonly user?: { username?: string; groups?: string[] };
   readonly skipPolicy?: { mode?: "honor" | "ignore"; users?: string[]; groups?: string[] };
+  /** The DELETION_PROTECTION setting (LG701); on when absent. */
+  readonly deletionProtection?: boolean;
   /** Other objects in the cluster (LG5xx): the view is synced unless `synced: false`. */
   readonly cluster?: {
     readonly synced?: boolean;

@@ -27,13 +27,21 @@ export interface ReviewOptions {
   readonly oldInstallations?: unknown[] | null;
   readonly newInstallations?: unknown[] | null;
   readonly username?: string;
+  /** request.options.fieldManager; kubectl-edit unless set; null leaves options out. */
+  readonly fieldManager?: string | null;
+  /** metadata.annotations of the old (stored) object. */
+  readonly oldAnnotations?: Record<string, string>;
 }
+
+const OPTIONS_KIND = { CREATE: "CreateOptions", UPDATE: "UpdateOptions", DELETE: "DeleteOptions" } as const;
 
 /** An AdmissionReview for an ILM as the API server sends it. */
 export function ilmReview(options: ReviewOptions = {}): Record<string, unknown> {
   const operation = options.operation ?? (options.oldInstallations ? "UPDATE" : "CREATE");
   const object = options.newInstallations === null ? null : lifecycleObject("ILM", options.newInstallations ?? []);
-  const oldObject = options.oldInstallations ? lifecycleObject("ILM", options.oldInstallations) : null;
+  const oldObject = options.oldInstallations ? (lifecycleObject("ILM", options.oldInstallations) as { metadata: Record<string, unknown> }) : null;
+  if (oldObject && options.oldAnnotations) oldObject.metadata.annotations = options.oldAnnotations;
+  const fieldManager = options.fieldManager === undefined ? (operation === "DELETE" ? undefined : "kubectl-edit") : options.fieldManager;
   return {
     apiVersion: options.apiVersion ?? "admission.k8s.io/v1",
     kind: "AdmissionReview",
@@ -50,7 +58,7 @@ export function ilmReview(options: ReviewOptions = {}): Record<string, unknown> 
       object,
       oldObject,
       dryRun: options.dryRun ?? false,
-      options: { kind: operation === "CREATE" ? "CreateOptions" : "UpdateOptions", apiVersion: "meta.k8s.io/v1", fieldManager: "kubectl-edit" },
+      ...(fieldManager === null ? {} : { options: { kind: OPTIONS_KIND[operation], apiVersion: "meta.k8s.io/v1", ...(fieldManager ? { fieldManager } : {}) } }),
     },
   };
 }

@@ -19,7 +19,7 @@ function clusterView(c: NonNullable<RuleCase["cluster"]>): ClusterView {
 function run(c: RuleCase) {
   const kind = c.kind ?? "ILM";
   const oldObject = c.oldObject ?? (c.old === undefined ? undefined : lifecycleObject(kind, c.old));
-  const newObject = c.newObject ?? lifecycleObject(kind, c.new);
+  const newObject = c.operation === "DELETE" ? null : (c.newObject ?? lifecycleObject(kind, c.new));
   const operation = c.operation ?? (oldObject === undefined ? "CREATE" : "UPDATE");
   return evaluate(
     {
@@ -35,6 +35,7 @@ function run(c: RuleCase) {
     {
       ...(c.skipPolicy ? { skipPolicy: { mode: c.skipPolicy.mode ?? "honor", users: c.skipPolicy.users ?? [], groups: c.skipPolicy.groups ?? [] } } : {}),
       ...(c.cluster ? { cluster: clusterView(c.cluster), clusterAware: true } : {}),
+      ...(c.deletionProtection === undefined ? {} : { deletionProtection: c.deletionProtection }),
     } satisfies EngineOptions,
   );
 }

@@ -23,7 +23,14 @@ describe("server configuration", () => {
       onDeadline: "deny",
       events: true,
       eventDedupWindowMs: 600_000,
+      deletionProtection: true,
     });
+  });
+
+  it("turns deletion protection off only with DELETION_PROTECTION=off, and refuses other values", () => {
+    expect(loadConfig({ DELETION_PROTECTION: "off" }).deletionProtection).toBe(false);
+    expect(loadConfig({ DELETION_PROTECTION: "on" }).deletionProtection).toBe(true);
+    expect(() => loadConfig({ DELETION_PROTECTION: "no" })).toThrow(/DELETION_PROTECTION must be on or off/);
   });
 
   it("reads ports, certificate paths and the skip policy", () => {

@@ -60,9 +60,9 @@ describe("the AdmissionReview envelope, with real samples", () => {
     expect(res.json().response).toMatchObject({ uid: "e6a1c5a8-0d4b-4f5e-9d6a-1c2b3d4e5f60", allowed: true });
   });
 
-  it("allows an ILM DELETE without judging it", async () => {
+  it("denies an ILM DELETE that would uninstall a revision (LG701), as 403 Forbidden", async () => {
     const res = await post(ilmReview({ operation: "DELETE", oldInstallations: [ilmEntry("1-23", "1.23.4")], newInstallations: null }));
-    expect(res.json().response).toMatchObject({ allowed: true, auditAnnotations: { decision: "allowed", rules: "" } });
+    expect(res.json().response).toMatchObject({ allowed: false, status: { code: 403, reason: "Forbidden" }, auditAnnotations: { decision: "denied", rules: "LG701" } });
   });
 });
 

@@ -1,0 +1,54 @@
+import { revisionLabel } from "../../lifecycle/model.js";
+import { formatPath } from "../../lifecycle/values.js";
+import { listNames } from "../messages.js";
+import { defineRule, type RuleContext } from "../types.js";
+
+export const ALLOW_DELETE_ANNOTATION = "lifecycle-guard.io/allow-delete";
+/**
+ * Emptying a namespace that is being deleted: blocking it only leaves the namespace stuck in
+ * Terminating, and deleting the namespace was the decision.
+ */
+export const NAMESPACE_CONTROLLER = "system:serviceaccount:kube-system:namespace-controller";
+
+const ANNOTATION_FIELD = formatPath(["metadata", "annotations", ALLOW_DELETE_ANNOTATION]);
+
+/** The one command that allows the delete, for this very object. */
+export function allowDeleteCommand(ctx: Pick<RuleContext, "kind" | "namespace" | "name">): string {
+  const namespace = ctx.namespace ? ` -n ${ctx.namespace}` : "";
+  return `kubectl annotate ${ctx.kind.kind.toLowerCase()}${namespace} ${ctx.name} ${ALLOW_DELETE_ANNOTATION}=true`;
+}
+
+export const LG701 = defineRule(
+  {
+    id: "LG701",
+    severity: "deny",
+    operations: ["DELETE"],
+    summary: "Deleting a lifecycle manager that installs a revision uninstalls it everywhere: annotate it first.",
+  },
+  (ctx, report) => {
+    if (ctx.user?.username === NAMESPACE_CONTROLLER) return;
+    const stored = ctx.oldObject;
+    if (!stored) {
+      // Every API server since 1.15 sends the stored object with a DELETE; without it nothing
+      // tells what the delete uninstalls, so it is not let through unseen.
+      report(ANNOTATION_FIELD, `the review carries no stored object, so lifecycle-guard cannot tell what this delete uninstalls. Retry; to delete anyway: ${allowDeleteCommand(ctx)}`);
+      return;
+    }
+    if (stored.annotations.get(ALLOW_DELETE_ANNOTATION) === "true") return;
+    const revisions: string[] = [];
+    const clusters = new Set<string>();
+    let installations = 0;
+    for (const [key, byCluster] of stored.byInstallation) {
+      if (byCluster.size === 0) continue;
+      revisions.push(revisionLabel(key));
+      installations += byCluster.size;
+      for (const cluster of byCluster.keys()) clusters.add(cluster);
+    }
+    if (installations === 0) return;
+    const what = `${ctx.kind.keyField}${revisions.length === 1 ? "" : "s"} ${listNames(revisions)} from ${listNames([...clusters])}`;
+    report(
+      ANNOTATION_FIELD,
+      `deleting it uninstalls ${what} (${installations} installation${installations === 1 ? "" : "s"}). If intended: ${allowDeleteCommand(ctx)}, then delete. lifecycle-guard rules LG701`,
+    );
+  },
+);
