@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ruleIds } from "../src/admission/response.js";
 import { evaluate, type EngineInput } from "../src/rules/engine.js";
 import { typicalUpdate } from "../bench/fixtures.js";
 import { webhookTestApp, type TestApp } from "../test/helpers/app.js";
@@ -79,6 +80,11 @@ describe("the engine never throws and always decides the same way", () => {
     fc.assert(
       fc.property(kindAndObjects, ([kind, oldObject, newObject, operation]) => {
         const decision = evaluate(input(kind, oldObject, newObject, operation));
+        if (operation === "UPDATE" && oldObject === null) {
+          // Nothing to compare with: fail closed rather than read it as a CREATE.
+          expect(decision).toMatchObject({ allowed: false, failure: { rule: "engine" } });
+          return;
+        }
         expect(decision.failure).toBeUndefined();
         expect(typeof decision.allowed).toBe("boolean");
         expect(decision.allowed).toBe(decision.denials.length === 0);
@@ -106,7 +112,9 @@ describe("the engine never throws and always decides the same way", () => {
         const decision = evaluate(input("IstioLifecycleManager", oldObject, edited, "UPDATE"));
         expect(decision.failure).toBeUndefined();
         const reverse = evaluate(input("IstioLifecycleManager", edited, oldObject, "UPDATE"));
-        expect(reverse.failure).toBeUndefined();
+        // An edit of the root itself leaves no stored object to compare with: refused, never guessed.
+        if (edited !== null && typeof edited === "object" && !Array.isArray(edited)) expect(reverse.failure).toBeUndefined();
+        else expect(reverse).toMatchObject({ allowed: false, failure: { rule: "engine" } });
       }),
       { numRuns: 400 },
     );
@@ -127,16 +135,54 @@ describe("every request gets the answer the spec names", () => {
         const answers = [];
         for (const dryRun of [false, true]) {
           const res = await t.app.inject({ method: "POST", url: "/validate", payload: { apiVersion, kind: "AdmissionReview", request: { ...request, dryRun } } });
+          if (operation === "UPDATE" && oldObject === null) {
+            // The API server always sends the stored object with an UPDATE: without it nothing can be compared.
+            expect(res.statusCode).toBe(400);
+            expect(res.body).toBe("AdmissionReview of an UPDATE has no oldObject object\n");
+            continue;
+          }
           expect(res.statusCode).toBe(200);
           const body = res.json();
-          expect(body).toMatchObject({ apiVersion, kind: "AdmissionReview", response: { uid, allowed: expect.any(Boolean) } });
-          expect(body.response.status?.code).not.toBe(500);
+          const expected = evaluate(input(kind, oldObject, newObject, operation));
+          expect(body).toMatchObject({ apiVersion, kind: "AdmissionReview", response: { uid, allowed: expected.allowed } });
+          expect(body.response.auditAnnotations).toEqual({ decision: expected.allowed ? "allowed" : "denied", rules: ruleIds(expected).join(",") });
+          expect(body.response.status?.code).toBe(expected.allowed ? undefined : 403);
           answers.push(body);
         }
         expect(answers[1]).toEqual(answers[0]);
       }),
       { numRuns: 200 },
     );
+  });
+
+  const ilm = { group: "admin.gloo.solo.io", version: "v2", kind: "IstioLifecycleManager" };
+  const stored = { apiVersion: "admin.gloo.solo.io/v2", kind: "IstioLifecycleManager", metadata: { name: "istiod", namespace: "gloo-mesh" }, spec: { installations: [{ revision: "1-23", clusters: [{ name: "cluster1", defaultRevision: true }], istioOperatorSpec: { tag: "1.23.4-solo" } }] } };
+  const bumped = { ...stored, spec: { installations: [{ revision: "1-23", clusters: [{ name: "cluster1", defaultRevision: true }], istioOperatorSpec: { tag: "1.24.2-solo" } }] } };
+  const envelope = (request: Record<string, unknown>) => ({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { uid: "m-1", kind: ilm, name: "istiod", namespace: "gloo-mesh", ...request } });
+  it.each([
+    ["operation in lower case", envelope({ operation: "update", object: bumped, oldObject: stored }), 400, "AdmissionReview request.operation must be CREATE, UPDATE, DELETE or CONNECT, got \"update\"\n"],
+    ["no operation", envelope({ object: bumped, oldObject: stored }), 400, "AdmissionReview request.operation must be CREATE, UPDATE, DELETE or CONNECT, got \"null\"\n"],
+    ["an UPDATE without oldObject", envelope({ operation: "UPDATE", object: bumped }), 400, "AdmissionReview of an UPDATE has no oldObject object\n"],
+    ["an UPDATE whose oldObject is a list", envelope({ operation: "UPDATE", object: bumped, oldObject: [stored] }), 400, "AdmissionReview of an UPDATE has no oldObject object\n"],
+    ["no uid", { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { operation: "CREATE" } }, 400, "AdmissionReview request has no uid\n"],
+    ["a uid of 4 KiB", envelope({ uid: "u".repeat(4096), operation: "CREATE", object: stored }), 400, "AdmissionReview request.uid is longer than 256 characters\n"],
+  ])("%s gets exactly %i %j", async (_name, payload, status, body) => {
+    const res = await t.app.inject({ method: "POST", url: "/validate", payload });
+    expect(res.statusCode).toBe(status);
+    expect(res.body).toBe(body);
+  });
+
+  it.each([
+    ["an UPDATE whose object is a list", envelope({ operation: "UPDATE", object: [bumped], oldObject: stored })],
+    ["a CREATE whose object is a string", envelope({ operation: "CREATE", object: "spec" })],
+    ["a CREATE without object", envelope({ operation: "CREATE" })],
+  ])("%s is exactly an LG305 denial at the object's root", async (_name, payload) => {
+    const res = await t.app.inject({ method: "POST", url: "/validate", payload });
+    expect(res.statusCode).toBe(200);
+    const response = res.json().response;
+    expect(response).toMatchObject({ uid: "m-1", allowed: false, auditAnnotations: { decision: "denied", rules: "LG305" }, status: { code: 403, reason: "Forbidden" } });
+    expect(response.status.details.causes).toEqual([{ reason: "FieldValueInvalid", field: "", message: expect.stringMatching(/^LG305 the object must be a JSON object, not /) }]);
+    expect(response.warnings).toBeUndefined();
   });
 
   it("random bytes and random JSON get 400 or 415, never 5xx, and the server keeps answering", async () => {

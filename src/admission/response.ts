@@ -1,6 +1,7 @@
 import type { Decision } from "../rules/engine.js";
 import type { Finding } from "../rules/types.js";
 import type { AdmissionReview } from "./review.js";
+import { capText, escapeText, shown } from "../lifecycle/text.js";
 import { shapeWarnings } from "./warnings.js";
 
 export interface StatusCause {
@@ -41,8 +42,35 @@ const CAUSE_TYPE: Record<string, string> = {
   LG305: "FieldValueInvalid",
 };
 
+/** A cause message has its fix in about 200 characters; this bounds the rare long one. */
+const MAX_CAUSE_CHARACTERS = 480;
+const MAX_FIELD_CHARACTERS = 240;
+/** At most this many causes; past it the last one says how many more there were. */
+export const MAX_CAUSES = 20;
+/** Bounds the message (which repeats every cause) well under 64 KiB even with escaped values. */
+const MAX_MESSAGE_CHARACTERS = 16 * 1024;
+
+/** One cause per deny finding; the message names where the full explanation is. */
 export function causeOf(finding: Finding): StatusCause {
-  return { reason: CAUSE_TYPE[finding.rule] ?? "FieldValueForbidden", field: finding.field, message: finding.message };
+  return {
+    reason: CAUSE_TYPE[finding.rule] ?? "FieldValueForbidden",
+    field: capText(escapeText(finding.field), MAX_FIELD_CHARACTERS),
+    message: `${capText(escapeText(finding.message), MAX_CAUSE_CHARACTERS)} (lifecycle-guard rules ${finding.rule})`,
+  };
+}
+
+/** The causes of a denial, at most MAX_CAUSES: the last one then counts the rest. */
+export function causesOf(denials: readonly Finding[]): StatusCause[] {
+  if (denials.length <= MAX_CAUSES) return denials.map(causeOf);
+  const shownCauses = denials.slice(0, MAX_CAUSES - 1).map(causeOf);
+  const rest = denials.slice(MAX_CAUSES - 1);
+  const ids = [...new Set(rest.map((f) => f.rule))].sort().join(", ");
+  shownCauses.push({
+    reason: "FieldValueForbidden",
+    field: capText(escapeText(rest[0]?.field ?? ""), MAX_FIELD_CHARACTERS),
+    message: `and ${rest.length} more problems (${ids}); lifecycle-guard check --old/--new lists them all.`,
+  });
+  return shownCauses;
 }
 
 /** Extra warnings the shell adds (e.g. "cluster cache not synced"); they follow the findings. */
@@ -87,7 +115,7 @@ export function neutraliseImmutable(text: string): string {
 /** Most clients print only the message: it carries every cause, rule ids included. */
 function denialMessage(kind: string, name: string, causes: readonly StatusCause[]): string {
   const summary = causes.map((c) => (c.field ? `${c.field}: ${c.message}` : c.message)).join("; ");
-  return `${kind} "${name}" was denied by lifecycle-guard: ${summary}`;
+  return capText(`${shown(kind)} "${shown(name)}" was denied by lifecycle-guard: ${summary}`, MAX_MESSAGE_CHARACTERS);
 }
 
 /** Encodes a decision as the AdmissionReview the API server expects, in the request's version. */
@@ -124,11 +152,11 @@ export function encodeResponse(review: AdmissionReview, decision: Decision, extr
         status: "Failure",
         code: 500,
         reason: "InternalError",
-        message: `lifecycle-guard could not check this change: rule ${decision.failure.rule} failed (${decision.failure.error}). The change was not applied; report this as a bug.`,
+        message: `lifecycle-guard could not check this change: rule ${decision.failure.rule} failed (${shown(decision.failure.error, 200)}). The change was not applied; report this as a bug.`,
       },
     };
   } else if (!decision.allowed) {
-    const causes = decision.denials.map(causeOf);
+    const causes = causesOf(decision.denials);
     response = {
       ...base,
       status: {
@@ -136,7 +164,7 @@ export function encodeResponse(review: AdmissionReview, decision: Decision, extr
         status: "Failure",
         ...denialStatusFor(review.request.options?.fieldManager),
         message: denialMessage(extras.kind, extras.name, causes),
-        details: { group: decision.kind?.group ?? "", kind: extras.kind, name: extras.name, causes },
+        details: { group: decision.kind?.group ?? "", kind: shown(extras.kind), name: shown(extras.name), causes },
       },
     };
   }
@@ -145,15 +173,18 @@ export function encodeResponse(review: AdmissionReview, decision: Decision, extr
 
 type DenialStatus = NonNullable<AdmissionResponse["status"]>;
 
-/** Every text a client may match on, neutralised in one place so no path can forget it. */
+/**
+ * Every text a client shows or matches on, passed through one last time in one place so that no
+ * path can forget it: no control, bidi or separator character, and never "immutable".
+ */
+const finalText = (text: string): string => neutraliseImmutable(escapeText(text));
+
 function neutraliseStatus(status: DenialStatus): DenialStatus {
   const details = status.details;
   return {
     ...status,
-    message: neutraliseImmutable(status.message),
-    ...(details
-      ? { details: { ...details, causes: details.causes.map((c) => ({ reason: c.reason, field: neutraliseImmutable(c.field), message: neutraliseImmutable(c.message) })) } }
-      : {}),
+    message: finalText(status.message),
+    ...(details ? { details: { ...details, causes: details.causes.map((c) => ({ reason: c.reason, field: finalText(c.field), message: finalText(c.message) })) } } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
-import { groupOfApiVersion } from "../lifecycle/kinds.js";
+import { groupOfApiVersion, lifecycleKindOf } from "../lifecycle/kinds.js";
+import { shown } from "../lifecycle/text.js";
 import { isPlainObject, type JsonObject } from "../lifecycle/values.js";
 import type { EngineInput } from "../rules/engine.js";
 
@@ -37,14 +38,38 @@ const fail = (message: string): DecodeResult => ({ ok: false, message });
  */
 export function decodeReview(body: unknown): DecodeResult {
   if (!isPlainObject(body)) return fail("request body must be a JSON AdmissionReview object");
-  if (body.kind !== "AdmissionReview") return fail(`request body must be an AdmissionReview, got kind ${JSON.stringify(body.kind ?? null)}`);
+  if (body.kind !== "AdmissionReview") return fail(`request body must be an AdmissionReview, got kind ${JSON.stringify(shown(String(body.kind ?? null), 32))}`);
   if (typeof body.apiVersion !== "string" || !SUPPORTED_VERSIONS.has(body.apiVersion)) {
-    return fail(`unsupported AdmissionReview apiVersion ${JSON.stringify(body.apiVersion ?? null)}; expected ${ADMISSION_V1} or ${ADMISSION_V1BETA1}`);
+    return fail(`unsupported AdmissionReview apiVersion ${JSON.stringify(shown(String(body.apiVersion ?? null), 40))}; expected ${ADMISSION_V1} or ${ADMISSION_V1BETA1}`);
   }
   const request = body.request;
   if (!isPlainObject(request)) return fail("AdmissionReview has no request");
   if (typeof request.uid !== "string" || request.uid === "") return fail("AdmissionReview request has no uid");
-  return { ok: true, review: { apiVersion: body.apiVersion, request: request as unknown as AdmissionRequest } };
+  // The API server sends a UUID; an answer must echo the uid, so a huge one would make a huge answer.
+  if (request.uid.length > MAX_UID_LENGTH) return fail(`AdmissionReview request.uid is longer than ${MAX_UID_LENGTH} characters`);
+  const review = { apiVersion: body.apiVersion, request: request as unknown as AdmissionRequest };
+  const problem = lifecycleRequestProblem(review.request);
+  return problem ? fail(problem) : { ok: true, review };
+}
+
+const MAX_UID_LENGTH = 256;
+
+/** The operations the API server sends; case matters (it never sends "update"). */
+const API_SERVER_OPERATIONS: ReadonlySet<unknown> = new Set(["CREATE", "UPDATE", "DELETE", "CONNECT"]);
+
+/**
+ * A review of a lifecycle manager that the API server would never send is not judged as if it
+ * were real: reading an unknown operation as "not ours" or a missing oldObject as "nothing was
+ * there" would let an unchecked change through.
+ */
+function lifecycleRequestProblem(request: AdmissionRequest): string | undefined {
+  const input = engineInputOf(request);
+  if (!lifecycleKindOf(input.group, input.kind)) return undefined;
+  if (!API_SERVER_OPERATIONS.has(request.operation)) {
+    return `AdmissionReview request.operation must be CREATE, UPDATE, DELETE or CONNECT, got ${JSON.stringify(shown(String(request.operation ?? null), 32))}`;
+  }
+  if (request.operation === "UPDATE" && !isPlainObject(request.oldObject)) return "AdmissionReview of an UPDATE has no oldObject object";
+  return undefined;
 }
 
 function stringOr(value: unknown, fallback: string | undefined): string | undefined {

@@ -1,4 +1,4 @@
-import { CONTROL_CHARACTERS } from "../lifecycle/values.js";
+import { escapeText } from "../lifecycle/text.js";
 
 /**
  * The API server drops warnings silently when they are empty, duplicated, contain a control
@@ -33,7 +33,8 @@ export function shapeWarnings(texts: readonly string[]): string[] {
   const seen = new Set<string>();
   let total = 0;
   for (const raw of texts) {
-    const text = truncateBytes(raw.replace(CONTROL_CHARACTERS, " ").replace(/\s+/g, " ").trim().replace(/^Warning:\s*/i, ""), MAX_WARNING_BYTES);
+    // Escaped, never dropped: a control character would make the API server drop the warning.
+    const text = truncateBytes(escapeText(raw).replace(/\s+/g, " ").trim().replace(/^Warning:\s*/i, ""), MAX_WARNING_BYTES);
     if (text === "" || seen.has(text)) continue;
     const size = byteLength(text);
     if (total + size > MAX_TOTAL_WARNING_BYTES) break;

@@ -1,4 +1,5 @@
-import { causeOf, ruleIds } from "../admission/response.js";
+import { shown } from "../lifecycle/text.js";
+import { causesOf, ruleIds } from "../admission/response.js";
 import { shapeWarnings } from "../admission/warnings.js";
 import { groupOfApiVersion } from "../lifecycle/kinds.js";
 import { evaluate, type Decision, type EngineOptions } from "../rules/engine.js";
@@ -44,13 +45,13 @@ export function formatText(results: readonly CheckResult[]): string {
     for (const warning of warningTexts(decision)) lines.push(`Warning: ${warning}`);
     const label = `${describeObject(object)} (${operation})`;
     if (decision.failure) {
-      lines.push(`${label}: error: rule ${decision.failure.rule} failed: ${decision.failure.error}`);
+      lines.push(`${label}: error: rule ${decision.failure.rule} failed: ${shown(decision.failure.error, 200)}`);
     } else if (decision.allowed) {
       lines.push(`${label}: allowed`);
     } else {
-      const where = object.namespace ? `namespace ${object.namespace}, ${operation}` : operation;
-      lines.push(`The ${object.kind} "${object.name}" is invalid (${where}):`);
-      for (const cause of decision.denials.map(causeOf)) lines.push(`${cause.field}: ${cause.message}`);
+      const where = object.namespace ? `namespace ${shown(object.namespace)}, ${operation}` : operation;
+      lines.push(`The ${shown(object.kind)} "${shown(object.name)}" is denied (${where}):`);
+      for (const cause of causesOf(decision.denials)) lines.push(`${cause.field}: ${cause.message}`);
     }
   }
   const denied = results.filter((r) => !r.decision.allowed).length;
@@ -71,7 +72,7 @@ export function formatJson(results: readonly CheckResult[]): string {
       operation,
       allowed: decision.allowed,
       rules: ruleIds(decision),
-      causes: decision.denials.map(causeOf),
+      causes: causesOf(decision.denials),
       warnings: warningTexts(decision),
       findings: decision.findings.map((f) => ({ rule: f.rule, severity: f.severity, field: f.field, message: f.message })),
       ...(decision.failure ? { error: decision.failure } : {}),

@@ -1,3 +1,4 @@
+import { shown } from "../lifecycle/text.js";
 import { readFile } from "node:fs/promises";
 import { loadAll, YAMLException } from "js-yaml";
 import { isPlainObject, type JsonObject } from "../lifecycle/values.js";
@@ -20,7 +21,7 @@ export function pairingKey(o: Pick<LoadedObject, "kind" | "namespace" | "name">)
 }
 
 export function describeObject(o: Pick<LoadedObject, "kind" | "namespace" | "name">): string {
-  return `${o.kind} ${o.namespace ? `${o.namespace}/` : ""}${o.name}`;
+  return `${shown(o.kind)} ${o.namespace ? `${shown(o.namespace)}/` : ""}${shown(o.name)}`;
 }
 
 function flatten(doc: unknown, file: string, index: number): JsonObject[] {

@@ -1,5 +1,6 @@
 import type { LifecycleKind } from "./kinds.js";
-import { formatPath, isPlainObject, type JsonObject, type PathSegment } from "./values.js";
+import { shown } from "./text.js";
+import { describeValue, formatPath, isPlainObject, type JsonObject, type PathSegment } from "./values.js";
 
 /** One cluster listed by an entry. */
 export interface ClusterRef {
@@ -57,9 +58,10 @@ export const INSTALLATIONS_PATH = formatPath(INSTALLATIONS);
 
 function describeType(value: unknown): string {
   if (value === null) return "null";
+  if (value === undefined) return "missing";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "an object";
-  return `a ${typeof value} (${JSON.stringify(value)})`;
+  return `a ${typeof value} (${typeof value === "string" ? JSON.stringify(shown(value, 32)) : describeValue(value, 32)})`;
 }
 
 function gatewayIdentity(spec: JsonObject): string[] {
@@ -100,6 +102,7 @@ export function readLifecycleObject(kind: LifecycleKind, object: unknown): Lifec
   };
   const entries: Entry[] = [];
 
+  if (!isPlainObject(object)) problem([], `the object must be a JSON object, not ${describeType(object)}`);
   const spec = isPlainObject(object) ? object.spec : undefined;
   if (spec !== undefined && spec !== null && !isPlainObject(spec)) {
     problem(["spec"], `spec must be an object, not ${describeType(spec)}`);
@@ -155,7 +158,7 @@ export function readLifecycleObject(kind: LifecycleKind, object: unknown): Lifec
     }
     const iop: JsonObject = isPlainObject(rawSpec) ? rawSpec : {};
     if (iop.tag !== undefined && iop.tag !== null && typeof iop.tag !== "string") {
-      problem(at("istioOperatorSpec", "tag"), `tag must be a string, not ${describeType(iop.tag)}: quote it in YAML ("${String(iop.tag)}")`);
+      problem(at("istioOperatorSpec", "tag"), `tag must be a string, not ${describeType(iop.tag)}: quote it in YAML ("${describeValue(iop.tag, 32)}")`);
     }
     const controlPlaneRevision = item.controlPlaneRevision;
     if (controlPlaneRevision !== undefined && controlPlaneRevision !== null && typeof controlPlaneRevision !== "string") {
@@ -199,7 +202,7 @@ export function readLifecycleObject(kind: LifecycleKind, object: unknown): Lifec
 
 /** How a key reads in messages. */
 export function revisionLabel(key: string): string {
-  return key === "" ? "(revisionless)" : key;
+  return key === "" ? "(revisionless)" : shown(key);
 }
 
 /** Whether two entries declare exactly the same gateways (an ingress and an east-west gateway of one revision differ). */

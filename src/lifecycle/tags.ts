@@ -1,4 +1,5 @@
 import semver from "semver";
+import { shown } from "./text.js";
 
 /**
  * The tag grammar of RULES.md: `[v]MAJOR.MINOR.PATCH` then `-`-separated parts, where `patchN` is
@@ -18,9 +19,12 @@ export interface ParsedTag {
   readonly prerelease: string | undefined;
   /** Solo patch level; a tag without `patchN` is level 0. */
   readonly soloPatch: number;
-  /** Variant parts, sorted and de-duplicated: compared as a set. */
-  readonly variants: readonly string[];
-  /** Variant parts as written (`solo-fips`), for messages. */
+  /** Whether the tag is written with a leading `v`. */
+  readonly vPrefix: boolean;
+  /**
+   * Variant parts exactly as written, in order and case (`solo-fips`). An image tag is a literal
+   * name: two spellings of one variant are two images (or one that does not exist).
+   */
   readonly variantText: string;
   /** MAJOR.MINOR.PATCH[-pre-release] as semver, which orders it correctly. */
   readonly core: semver.SemVer;
@@ -51,25 +55,23 @@ export function parseTag(raw: string): TagParse {
 function parseTagUncached(raw: string): TagParse {
   const fail = (reason: string): TagParse => ({ ok: false, raw, reason });
   const match = CORE.exec(raw);
-  if (!match) return fail("it is not of the form MAJOR.MINOR.PATCH[-suffix]");
+  if (!match) return fail("not MAJOR.MINOR.PATCH[-suffix]");
   const [, major, minor, patch, suffix] = match;
   let prerelease: string | undefined;
   let soloPatch: number | undefined;
-  const variants = new Set<string>();
   const written: string[] = [];
   for (const part of suffix === undefined ? [] : suffix.split("-")) {
     const solo = SOLO_PATCH.exec(part);
     const pre = PRERELEASE.exec(part);
     if (solo) {
-      if (soloPatch !== undefined) return fail(`it has two Solo patch levels`);
+      if (soloPatch !== undefined) return fail("two Solo patch levels");
       soloPatch = Number(solo[1]);
     } else if (pre) {
-      if (prerelease !== undefined) return fail(`it has two pre-release parts`);
+      if (prerelease !== undefined) return fail("two pre-release parts");
       prerelease = pre[2] === undefined ? pre[1] : `${pre[1]}.${Number(pre[2])}`;
     } else if (/^(patch|alpha|beta|rc)/i.test(part) || !VARIANT.test(part)) {
-      return fail(`its part "${part}" is neither a Solo patch level, a pre-release nor a variant`);
+      return fail(`part ${JSON.stringify(shown(part, 24))} is not patchN, a pre-release or a variant`);
     } else {
-      variants.add(part.toLowerCase());
       written.push(part);
     }
   }
@@ -82,7 +84,7 @@ function parseTagUncached(raw: string): TagParse {
       patch: Number(patch),
       prerelease,
       soloPatch: soloPatch ?? 0,
-      variants: [...variants].sort(),
+      vPrefix: raw.startsWith("v"),
       variantText: written.join("-"),
       core: new semver.SemVer(`${major}.${minor}.${patch}${prerelease === undefined ? "" : `-${prerelease}`}`),
     },
@@ -96,8 +98,9 @@ export function compareTags(a: ParsedTag, b: ParsedTag): number {
   return Math.sign(a.soloPatch - b.soloPatch);
 }
 
-export function sameVariants(a: ParsedTag, b: ParsedTag): boolean {
-  return a.variants.length === b.variants.length && a.variants.every((v, i) => v === b.variants[i]);
+/** Whether two tags are written in the same form: the same `v` prefix and the same variant parts, in order and case. */
+export function sameForm(a: ParsedTag, b: ParsedTag): boolean {
+  return a.vPrefix === b.vPrefix && a.variantText === b.variantText;
 }
 
 /** Unset tags (empty or the literal `auto`) let Gloo pick the version. */
@@ -113,7 +116,8 @@ export type TagChange =
   | { readonly kind: "unorderable"; readonly from: string; readonly to: string; readonly which: readonly TagParse[] }
   | { readonly kind: "majorMinor"; readonly from: ParsedTag; readonly to: ParsedTag }
   | { readonly kind: "downgrade"; readonly from: ParsedTag; readonly to: ParsedTag }
-  | { readonly kind: "variant"; readonly from: ParsedTag; readonly to: ParsedTag }
+  /** LG106: the form changed (variant parts, `v` prefix), or the same version is spelled differently. */
+  | { readonly kind: "respelled"; readonly from: ParsedTag; readonly to: ParsedTag }
   | { readonly kind: "patchUpgrade"; readonly from: ParsedTag; readonly to: ParsedTag };
 
 /**
@@ -137,9 +141,11 @@ export function classifyTagChange(oldTag: unknown, newTag: unknown): TagChange {
   const b = parseTag(to);
   if (!a.ok || !b.ok) return { kind: "unorderable", from, to, which: [a, b].filter((p) => !p.ok) };
   if (a.tag.major !== b.tag.major || a.tag.minor !== b.tag.minor) return { kind: "majorMinor", from: a.tag, to: b.tag };
+  // The strings differ (checked above): a different form, or the same version spelled another way
+  // (1.24.2-solo → 1.24.2-patch0-solo), names another image whatever the numbers do.
   const order = compareTags(a.tag, b.tag);
+  if (!sameForm(a.tag, b.tag) || order === 0) return { kind: "respelled", from: a.tag, to: b.tag };
   if (order > 0) return { kind: "downgrade", from: a.tag, to: b.tag };
-  if (order === 0) return sameVariants(a.tag, b.tag) ? { kind: "none" } : { kind: "variant", from: a.tag, to: b.tag };
   return { kind: "patchUpgrade", from: a.tag, to: b.tag };
 }
 

@@ -1,3 +1,5 @@
+import { shown } from "./text.js";
+
 /**
  * Value comparison with the spec's notion of "Empty": absent, null, {} and [] are the same value.
  * Object key order never matters; array order does.
@@ -7,6 +9,14 @@ export type JsonObject = { [key: string]: unknown };
 
 export function isPlainObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A key's own value. Keys come from the object (`constructor`, `__proto__` are legal JSON keys in
+ * free-form parts), so a lookup must never fall through to Object.prototype.
+ */
+export function ownValue(object: Readonly<Record<string | number, unknown>>, key: string | number): unknown {
+  return Object.hasOwn(object, key) ? object[key] : undefined;
 }
 
 export function isEmpty(value: unknown): boolean {
@@ -24,6 +34,8 @@ export function isEmpty(value: unknown): boolean {
 export type PathSegment = string | number;
 
 const SIMPLE_KEY = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
+/** Keys are untrusted too: a long one is cut (in brackets) like any other value. */
+const MAX_PLAIN_SEGMENT = 64;
 
 /**
  * Formats a path the way Kubernetes field errors do: `a.b[0].c`, with keys that are not plain
@@ -33,8 +45,8 @@ export function formatPath(segments: readonly PathSegment[]): string {
   let out = "";
   for (const segment of segments) {
     if (typeof segment === "number") out += `[${segment}]`;
-    else if (SIMPLE_KEY.test(segment)) out += out === "" ? segment : `.${segment}`;
-    else out += `[${segment}]`;
+    else if (segment.length <= MAX_PLAIN_SEGMENT && SIMPLE_KEY.test(segment)) out += out === "" ? segment : `.${segment}`;
+    else out += `[${shown(segment)}]`;
   }
   return out;
 }
@@ -59,7 +71,7 @@ export function firstDifference(a: unknown, b: unknown): PathSegment[] | undefin
   const bObject = isPlainObject(b) ? b : bEmpty ? EMPTY_OBJECT : undefined;
   if (aObject && bObject) {
     for (const key in bObject) {
-      const inner = firstDifference(aObject[key], bObject[key]);
+      const inner = firstDifference(ownValue(aObject, key), bObject[key]);
       if (inner) return [key, ...inner];
     }
     for (const key in aObject) {
@@ -86,22 +98,44 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return firstDifference(a, b) === undefined;
 }
 
-/** C0 and C1 control characters: the API server drops a warning that contains one. */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]+/g;
-
-/** A short, single-line rendering of a value for messages. */
+/** A short, single-line, escaped rendering of a value for messages. */
 export function describeValue(value: unknown, maxLength = 60): string {
   if (value === undefined || value === null) return "(unset)";
-  let text: string;
-  if (typeof value === "string") text = value === "" ? '""' : value;
-  else {
-    try {
-      text = JSON.stringify(value) ?? String(value);
-    } catch {
-      text = String(value);
-    }
-  }
-  text = text.replace(CONTROL_CHARACTERS, " ");
-  return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
+  if (typeof value === "string") return value === "" ? '""' : shown(value, maxLength);
+  if (typeof value !== "object") return shown(String(value), maxLength);
+  return shown(jsonHead(value, maxLength), maxLength);
+}
+
+/**
+ * The start of a value's JSON, without serialising all of it: a values subtree can be megabytes
+ * and only the first few dozen characters are shown.
+ */
+function jsonHead(value: unknown, budget: number): string {
+  let out = "";
+  const visit = (node: unknown): void => {
+    if (out.length > budget) return;
+    if (Array.isArray(node)) {
+      out += "[";
+      node.some((item, i) => {
+        if (i > 0) out += ",";
+        visit(item);
+        return out.length > budget;
+      });
+      out += "]";
+    } else if (isPlainObject(node)) {
+      out += "{";
+      let first = true;
+      for (const key in node) {
+        if (!first) out += ",";
+        first = false;
+        out += `${JSON.stringify(key.length > budget ? key.slice(0, budget) : key)}:`;
+        visit(node[key]);
+        if (out.length > budget) break;
+      }
+      out += "}";
+    } else if (typeof node === "string") out += JSON.stringify(node.length > budget ? node.slice(0, budget) : node);
+    else out += String(JSON.stringify(node) ?? node);
+  };
+  visit(value);
+  return out;
 }

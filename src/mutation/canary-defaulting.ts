@@ -1,3 +1,4 @@
+import { shown } from "../lifecycle/text.js";
 import { createPatch, type Operation } from "rfc6902";
 import { lifecycleKindOf } from "../lifecycle/kinds.js";
 import { revisionLabel } from "../lifecycle/model.js";
@@ -39,7 +40,7 @@ export function canaryDefaulting(input: EngineInput): Mutation {
       if (isPlainObject(target)) target[kind.flagField] = false;
     }
     warnings.push(
-      `LG206 ${cluster}: new ${kind.keyField} ${revisionLabel(entry.key)} was added with ${kind.flagField}: true while ${listNames(staying.map((e) => revisionLabel(e.key)))} stays ${kind.flagAdjective}; lifecycle-guard set it to false (canary). Switch it in a later edit.`,
+      `LG206 ${shown(cluster)}: new ${kind.keyField} ${revisionLabel(entry.key)} was added with ${kind.flagField}: true while ${listNames(staying.map((e) => revisionLabel(e.key)))} stays ${kind.flagAdjective}; lifecycle-guard set it to false (canary). Switch it in a later edit.`,
     );
   }
   return { patch: createPatch(input.newObject, corrected), warnings };

@@ -1,5 +1,6 @@
 import { lifecycleKindOf, type LifecycleKind } from "../lifecycle/kinds.js";
 import { readLifecycleObject } from "../lifecycle/model.js";
+import { isPlainObject } from "../lifecycle/values.js";
 import { RULES } from "./registry.js";
 import { decideSkipPolicy, HONOR_SKIP, type RequestUser, type SkipPolicy } from "./skip-policy.js";
 import { NO_CLUSTER, type ClusterView, type Finding, type Operation, type Rule, type RuleContext } from "./types.js";
@@ -74,6 +75,27 @@ function uniqueFindings(findings: readonly Finding[]): Finding[] {
   });
 }
 
+/**
+ * What a user must read is the fix. A warning about the new state of a field that is denied
+ * anyway (LG304 "revision runs tag …" beside LG102 on that tag) would advise on a state that will
+ * never be stored; and in-place findings about entries that LG301 reports as one installation
+ * held twice would bury the structural problem that makes them meaningless.
+ */
+function withoutNoise(findings: readonly Finding[]): Finding[] {
+  const deniedFields = new Set<string>();
+  const duplicated = new Set<unknown>();
+  for (const f of findings) {
+    if (f.severity === "deny") deniedFields.add(f.field);
+    if (f.rule === "LG301") for (const entry of f.about ?? []) duplicated.add(entry);
+  }
+  if (deniedFields.size === 0) return [...findings];
+  return findings.filter((f) => {
+    if (f.severity === "warn" && deniedFields.has(f.field)) return false;
+    if (duplicated.size > 0 && f.rule.startsWith("LG1") && f.governedBy?.object === "new" && duplicated.has(f.governedBy.entry)) return false;
+    return true;
+  });
+}
+
 function isBypassed(finding: Finding, ctx: RuleContext): boolean {
   return ctx.skipPolicy.honored && finding.governedBy !== undefined && finding.governedBy.entry.skip;
 }
@@ -106,7 +128,7 @@ export function reviewContext(input: EngineInput & { operation: Operation }, kin
     name: input.name ?? "",
     oldObject: hasOld ? readLifecycleObject(kind, input.oldObject) : undefined,
     // A DELETE leaves nothing behind: the new state installs nothing.
-    newObject: readLifecycleObject(kind, input.operation === "DELETE" ? null : input.newObject),
+    newObject: readLifecycleObject(kind, input.operation === "DELETE" ? {} : input.newObject),
     user: input.user,
     skipPolicy: decideSkipPolicy(options.skipPolicy ?? HONOR_SKIP, input.user),
     cluster: options.cluster ?? NO_CLUSTER,
@@ -126,6 +148,10 @@ export function evaluate(input: EngineInput, options: EngineOptions = {}): Decis
   if (!isJudged(operation)) return { ...ALLOW_UNJUDGED, kind };
   // The status subresource cannot change spec; the webhook configuration excludes it anyway.
   if (input.subResource) return { ...ALLOW_UNJUDGED, kind };
+  // The server refuses such a review (400) before it gets here; any other caller fails closed.
+  if (operation === "UPDATE" && !isPlainObject(input.oldObject)) {
+    return { ...ALLOW_UNJUDGED, allowed: false, kind, failure: { rule: "engine", error: "an UPDATE without the stored object (oldObject) cannot be checked" } };
+  }
 
   const ctx = reviewContext({ ...input, operation }, kind, options);
   const newObject = ctx.newObject;
@@ -154,7 +180,7 @@ export function evaluate(input: EngineInput, options: EngineOptions = {}): Decis
     for (const finding of findings) (isBypassed(finding, ctx) ? bypassed : kept).push(finding);
   }
 
-  const findings = uniqueFindings(kept);
+  const findings = withoutNoise(uniqueFindings(kept));
   const denials = findings.filter((f) => f.severity === "deny");
   const warnings = findings.filter((f) => f.severity === "warn");
   const notices = skippedClusterRules && !newObject.shapeProblem ? [CLUSTER_NOT_SYNCED_NOTICE] : [];

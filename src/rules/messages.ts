@@ -1,9 +1,10 @@
 import { revisionLabel, type Entry } from "../lifecycle/model.js";
+import { shown } from "../lifecycle/text.js";
 import type { RuleContext } from "./types.js";
 
 /** `cluster1, cluster2 and 3 more`: keeps messages short for meshes with many clusters. */
 export function listNames(names: readonly string[], max = 3): string {
-  const unique = [...new Set(names)];
+  const unique = [...new Set(names)].map((name) => shown(name));
   if (unique.length <= max) return joinAnd(unique);
   return `${unique.slice(0, max).join(", ")} and ${unique.length - max} more`;
 }
@@ -20,15 +21,12 @@ export function installationLabel(ctx: RuleContext, entry: Entry, clusters: read
 }
 
 /**
- * The two ways out that end every LG1xx message. When the operator's policy does not honor
- * `skipUpgradeValidation` for this user, offering it would send them in circles.
+ * The two ways out that end every LG1xx message, in as few words as a terminal line allows. When
+ * the operator's policy does not honor `skipUpgradeValidation` for this user, offering it would
+ * send them in circles.
  */
 export function waysOut(ctx: RuleContext, revisionSuggestion: string | undefined): string {
-  const canary = revisionSuggestion
-    ? `add a new installation entry with ${ctx.kind.keyField} ${revisionSuggestion} beside this one (canary upgrade)`
-    : `add a new installation entry with a new ${ctx.kind.keyField} beside this one (canary upgrade)`;
-  if (!ctx.skipPolicy.honored) {
-    return `To do this safely, ${canary}; skipUpgradeValidation would not help: ${ctx.skipPolicy.reason ?? "this webhook does not honor it"}.`;
-  }
-  return `To do this safely, ${canary}, or set skipUpgradeValidation: true on this entry.`;
+  const canary = `canary upgrade (add ${revisionSuggestion ? `${ctx.kind.keyField} ${shown(revisionSuggestion)} as a new entry` : `a new ${ctx.kind.keyField} entry`})`;
+  if (!ctx.skipPolicy.honored) return `Fix: ${canary}; skipUpgradeValidation would not help: ${ctx.skipPolicy.reason ?? "this webhook does not honor it"}.`;
+  return `Fix: ${canary}, or set skipUpgradeValidation: true.`;
 }

@@ -1,3 +1,4 @@
+import { shown } from "../lifecycle/text.js";
 import type { SkipPolicyDecision } from "./types.js";
 
 /**
@@ -20,10 +21,10 @@ export interface RequestUser {
 }
 
 export function decideSkipPolicy(policy: SkipPolicy, user: RequestUser | undefined): SkipPolicyDecision {
-  if (policy.mode === "ignore") return { honored: false, reason: "this webhook is configured to ignore it" };
+  if (policy.mode === "ignore") return { honored: false, reason: "this webhook ignores it" };
   if (policy.users.length === 0 && policy.groups.length === 0) return { honored: true };
   const allowedUser = user?.username !== undefined && policy.users.includes(user.username);
   const allowedGroup = (user?.groups ?? []).some((g) => policy.groups.includes(g));
   if (allowedUser || allowedGroup) return { honored: true };
-  return { honored: false, reason: `this webhook honors it only for listed users and groups, and ${user?.username ?? "this user"} is not one of them` };
+  return { honored: false, reason: `it is honored only for listed users and groups, and ${user?.username === undefined ? "this user" : shown(user.username)} is not one of them` };
 }

@@ -16,6 +16,8 @@ export interface Finding {
    * that flag is read from the new object (LG1xx) or the old one (LG203: the entry is gone).
    */
   readonly governedBy?: { readonly entry: Entry; readonly object: "old" | "new" };
+  /** New-object entries a structural finding is about (LG301), so findings about them can defer to it. */
+  readonly about?: readonly Entry[];
 }
 
 /** Another lifecycle object in the cluster, as the cluster cache holds it. */
@@ -108,8 +110,8 @@ export function defineRule(
     ...meta,
     check(ctx, prior) {
       const findings: Finding[] = [];
-      const report: Reporter = (field, message, governedBy) => {
-        findings.push({ rule: meta.id, severity: meta.severity, field, message: `${meta.id} ${message}`, ...(governedBy ? { governedBy } : {}) });
+      const report: Reporter = (field, message, governedBy, about) => {
+        findings.push({ rule: meta.id, severity: meta.severity, field, message: `${meta.id} ${message}`, ...(governedBy ? { governedBy } : {}), ...(about ? { about } : {}) });
       };
       check(ctx, report, prior);
       return findings;
@@ -117,4 +119,4 @@ export function defineRule(
   };
 }
 
-export type Reporter = (field: string, message: string, governedBy?: Finding["governedBy"]) => void;
+export type Reporter = (field: string, message: string, governedBy?: Finding["governedBy"], about?: readonly Entry[]) => void;

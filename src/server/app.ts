@@ -55,6 +55,11 @@ export async function buildWebhookApp(options: WebhookAppOptions): Promise<Fasti
     // request was measurable garbage at thousands of reviews per second.
     childLoggerFactory: (logger) => logger,
     bodyLimit: options.bodyLimitBytes,
+    // `__proto__` and `constructor` are legal JSON keys, and a stored object may hold them in its
+    // free-form parts: refusing them (Fastify's default) would make that object uneditable. JSON.parse
+    // makes them own properties, which pollute nothing; the rules read keys with Object.hasOwn.
+    onProtoPoisoning: "ignore",
+    onConstructorPoisoning: "ignore",
     // Longer than the API server's 90 s idle timeout: it, not we, closes idle connections.
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 120_000,
     // While draining, a request on a pooled connection is still answered (with Connection: close),

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { encodeMutation, encodeResponse } from "../admission/response.js";
 import { decodeReview, engineInputOf, type AdmissionReview } from "../admission/review.js";
 import { canaryDefaulting } from "../mutation/canary-defaulting.js";
+import { escapeText, shown } from "../lifecycle/text.js";
 import { evaluate, type Decision, type EngineOptions } from "../rules/engine.js";
 import { DEFAULT_TIMEOUT_MS, parseGoDuration } from "./deadline.js";
 
@@ -106,11 +107,11 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app: Fas
       durationMs,
     };
     const line = {
-      uid: record.uid,
-      kind: record.kind,
-      namespace: record.namespace,
-      name: record.name,
-      operation: record.operation,
+      uid: shown(record.uid),
+      kind: shown(record.kind),
+      namespace: shown(record.namespace),
+      name: shown(record.name),
+      operation: shown(record.operation, 16),
       dryRun: record.dryRun,
       decision: response.response.allowed ? "allowed" : "denied",
       rules: response.response.auditAnnotations.rules,
@@ -120,7 +121,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app: Fas
     else if (decision.deadlineExceeded) request.log.warn({ ...line, deadlineExceeded: true, budgetMs, ...decision.deadlineExceeded }, "admission decision");
     else request.log.info(line, "admission decision");
     if (request.log.level === "debug" || request.log.level === "trace") {
-      request.log.debug({ uid: record.uid, findings: decision.findings.map((f) => ({ rule: f.rule, field: f.field, message: f.message })) }, "admission findings");
+      request.log.debug({ uid: line.uid, findings: decision.findings.slice(0, 100).map((f) => ({ rule: f.rule, field: escapeText(f.field), message: escapeText(f.message) })) }, "admission findings");
     }
     options.onDecision?.(record);
     return reply.type("application/json; charset=utf-8").send(response);
@@ -135,11 +136,11 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app: Fas
     const response = encodeMutation(review, mutation.patch, mutation.warnings, mutation.patch.length > 0 ? ["LG206"] : []);
     request.log.info(
       {
-        uid: review.request.uid,
-        kind: input.kind ?? "",
-        namespace: input.namespace ?? "",
-        name: input.name ?? "",
-        operation: input.operation,
+        uid: shown(review.request.uid),
+        kind: shown(input.kind ?? ""),
+        namespace: shown(input.namespace ?? ""),
+        name: shown(input.name ?? ""),
+        operation: shown(input.operation, 16),
         dryRun: review.request.dryRun === true,
         patched: mutation.patch.length > 0,
         operations: mutation.patch.length,

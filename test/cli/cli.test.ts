@@ -34,7 +34,7 @@ describe("lifecycle-guard check (the built CLI)", () => {
   it("exits 1 and names LG110 for a hub change, with kubectl-like field: message lines", () => {
     const { code, stdout } = run("check", "--old", "old.yaml", "--new", "hub.yaml");
     expect(code).toBe(1);
-    expect(stdout).toContain('The IstioLifecycleManager "istiod-control-plane" is invalid');
+    expect(stdout).toContain('The IstioLifecycleManager "istiod-control-plane" is denied');
     expect(stdout).toMatch(/^spec\.installations\[0\]\.istioOperatorSpec\.hub: LG110 revision 1-24 on cluster1: hub hub\.example\/istio → other\.example\/istio/m);
     expect(stdout).toContain("1 object checked: 0 allowed, 1 denied");
   });
@@ -68,7 +68,7 @@ describe("lifecycle-guard check (the built CLI)", () => {
     const newDocs = await yamlFile("new-docs.yaml", glm("1.24.0", "ingress"), lifecycleObject("ILM", [ilmEntry("1-24", "1.24.3")]), glm("1.24.0", "eastwest"));
     const { code, stdout } = run("check", "--old", oldList, "--new", newDocs);
     expect(code).toBe(1);
-    expect(stdout).toMatch(/GatewayLifecycleManager "ingress" is invalid[\s\S]*LG101/);
+    expect(stdout).toMatch(/GatewayLifecycleManager "ingress" is denied[\s\S]*LG101/);
     expect(stdout).toContain("IstioLifecycleManager gloo-mesh/istiod-control-plane (UPDATE): allowed");
     expect(stdout).toContain("GatewayLifecycleManager gloo-mesh/eastwest (CREATE): allowed");
     expect(stdout).toContain("3 objects checked: 2 allowed, 1 denied");

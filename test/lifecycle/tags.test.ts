@@ -37,16 +37,16 @@ describe("tag ordering", () => {
   });
 
   it.each([
-    ["latest", "not of the form"],
-    ["1.24", "not of the form"],
-    ["1.24-alpha.3f2a9c1de", "not of the form"],
-    ["sha256:0f1e2d", "not of the form"],
-    ["1.24.2@sha256:0f1e", "not of the form"],
+    ["latest", "not MAJOR.MINOR.PATCH"],
+    ["1.24", "not MAJOR.MINOR.PATCH"],
+    ["1.24-alpha.3f2a9c1de", "not MAJOR.MINOR.PATCH"],
+    ["sha256:0f1e2d", "not MAJOR.MINOR.PATCH"],
+    ["1.24.2@sha256:0f1e", "not MAJOR.MINOR.PATCH"],
     ["1.24.2-alpha.3f2a9c1", 'part "alpha.3f2a9c1"'],
     ["1.24.2-patchX-solo", 'part "patchX"'],
     ["1.24.2-patch1-patch2", "two Solo patch levels"],
     ["1.24.2-20240101", 'part "20240101"'],
-    ["01.24.2", "not of the form"],
+    ["01.24.2", "not MAJOR.MINOR.PATCH"],
   ])("%s cannot be ordered (%s)", (raw, reason) => {
     const result = parseTag(raw);
     expect(result.ok).toBe(false);
@@ -55,7 +55,7 @@ describe("tag ordering", () => {
 
   it("reads the variant parts as a set and keeps them as written for messages", () => {
     const tag = parsed("v1.24.2-patch1-solo-fips");
-    expect(tag).toMatchObject({ major: 1, minor: 24, patch: 2, soloPatch: 1, prerelease: undefined, variants: ["fips", "solo"], variantText: "solo-fips" });
+    expect(tag).toMatchObject({ major: 1, minor: 24, patch: 2, soloPatch: 1, prerelease: undefined, vPrefix: true, variantText: "solo-fips" });
   });
 });
 
@@ -63,13 +63,21 @@ describe("tag change classification", () => {
   it.each([
     ["1.24.1-solo", "1.24.2-solo", "patchUpgrade"],
     ["1.24.2-solo", "1.24.2-patch1-solo", "patchUpgrade"],
-    ["1.24.2-solo", "1.24.3-solo-fips", "patchUpgrade"],
-    ["1.24.2-solo", "1.24.2-patch0-solo", "none"],
+    ["1.24.2-solo", "1.24.3-solo-fips", "respelled"],
+    ["1.23.4-solo", "1.23.5", "respelled"],
+    ["1.23.4-solo", "1.23.5-SOLO", "respelled"],
+    ["1.23.4-solo", "v1.23.5-solo", "respelled"],
+    ["1.23.4-solo", "1.23.5-solo-solo", "respelled"],
+    ["1.24.2-solo", "1.24.2-patch0-solo", "respelled"],
+    ["1.24.2-solo", "1.24.2-solo", "none"],
+    ["1.27.3-patch0-solo-fips-distroless", "1.27.3-patch1-solo-distroless-fips", "respelled"],
+    ["1.27.3-patch0-solo-fips-distroless", "1.27.3-patch1-solo-fips-distroless", "patchUpgrade"],
+    ["1.23.4-solo", "1.23.3", "respelled"],
     ["1.24.2-patch1-solo", "1.24.2-solo", "downgrade"],
     ["1.24.3", "1.24.3-rc.1", "downgrade"],
     ["1.23.4", "1.24.0", "majorMinor"],
     ["1.24.0", "1.23.9", "majorMinor"],
-    ["1.24.2-solo", "1.24.2-solo-fips", "variant"],
+    ["1.24.2-solo", "1.24.2-solo-fips", "respelled"],
     ["1.24.2", "latest", "unorderable"],
     ["", "1.24.2", "added"],
     ["auto", "1.24.2", "added"],

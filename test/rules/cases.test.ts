@@ -19,7 +19,7 @@ function clusterView(c: NonNullable<RuleCase["cluster"]>): ClusterView {
 function run(c: RuleCase) {
   const kind = c.kind ?? "ILM";
   const oldObject = c.oldObject ?? (c.old === undefined ? undefined : lifecycleObject(kind, c.old));
-  const newObject = c.operation === "DELETE" ? null : (c.newObject ?? lifecycleObject(kind, c.new));
+  const newObject = c.operation === "DELETE" ? null : "newObject" in c ? c.newObject : lifecycleObject(kind, c.new);
   const operation = c.operation ?? (oldObject === undefined ? "CREATE" : "UPDATE");
   return evaluate(
     {

@@ -158,7 +158,7 @@ describe("the decision log", () => {
       operation: "UPDATE",
       dryRun: true,
       decision: "denied",
-      rules: "LG102,LG304",
+      rules: "LG102",
       durationMs: expect.any(Number),
     });
     expect(JSON.stringify(t.logs.slice(before))).not.toContain("istioOperatorSpec");

@@ -1,3 +1,4 @@
+import { shown } from "../../lifecycle/text.js";
 import { counterpart, entriesOn } from "../../lifecycle/matching.js";
 import { clusterNames, entryPath, INSTALLATIONS_PATH, revisionLabel, type Entry } from "../../lifecycle/model.js";
 import { compareTags, parseTag, type ParsedTag } from "../../lifecycle/tags.js";
@@ -79,7 +80,7 @@ export const LG404 = defineRule(
       const tooFar: string[] = [];
       let newestSeen: ParsedTag | undefined;
       for (const { name: cluster } of entry.clusters) {
-        if (counterpart(entry, cluster, old)) continue;
+        if (counterpart(ctx, entry, cluster, old)) continue;
         const newest = entriesOn(old, cluster)
           .map(parsedTagOf)
           .filter((t): t is ParsedTag => t !== undefined)
@@ -94,7 +95,7 @@ export const LG404 = defineRule(
       if (!newestSeen) continue;
       report(
         entryPath(entry, "istioOperatorSpec", "tag"),
-        `${listNames(tooFar)}: new ${ctx.kind.keyField} ${revisionLabel(entry.key)} (${tag.raw}) is over ${MAX_MINOR_JUMP} minors above ${newestSeen.raw}; canary upgrades span at most ${MAX_MINOR_JUMP}.`,
+        `${listNames(tooFar)}: new ${ctx.kind.keyField} ${revisionLabel(entry.key)} (${shown(tag.raw)}) is over ${MAX_MINOR_JUMP} minors above ${shown(newestSeen.raw)}; canary upgrades span at most ${MAX_MINOR_JUMP}.`,
       );
     }
   },
@@ -106,7 +107,7 @@ export const LG406 = defineRule(
     for (const entry of ctx.newObject.entries) {
       const before = new Set<Entry>();
       for (const { name } of entry.clusters) {
-        const match = counterpart(entry, name, ctx.oldObject);
+        const match = counterpart(ctx, entry, name, ctx.oldObject);
         if (match) before.add(match);
       }
       for (const oldEntry of before) {

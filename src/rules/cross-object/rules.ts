@@ -1,3 +1,4 @@
+import { shown } from "../../lifecycle/text.js";
 import { GLM, ILM, type LifecycleKind } from "../../lifecycle/kinds.js";
 import { counterpart, entriesOn } from "../../lifecycle/matching.js";
 import { entriesWith, entryPath, flagOn, revisionLabel, type Entry } from "../../lifecycle/model.js";
@@ -12,7 +13,7 @@ function others(ctx: RuleContext, kind: LifecycleKind): readonly ClusterObject[]
   return ctx.cluster.objects(kind).filter((o) => !(kind.kind === ctx.kind.kind && o.namespace === ctx.namespace && o.name === ctx.name));
 }
 
-const label = (o: ClusterObject): string => `${o.object.kind.kind} ${o.namespace}/${o.name}`;
+const label = (o: ClusterObject): string => `${o.object.kind.kind} ${shown(`${o.namespace}/${o.name}`)}`;
 
 /** The control plane revision a gateway entry runs on: controlPlaneRevision, else its own revision. */
 function controlPlaneOf(entry: Entry): string {
@@ -30,7 +31,7 @@ export const LG501 = defineRule(
           if (theirs.length === 0) continue;
           report(
             flagPath(ctx, entry, cluster),
-            `${cluster}: ${label(other)} makes revision ${listNames(theirs.map((e) => revisionLabel(e.key)))} default, and this object makes ${revisionLabel(entry.key)} default; keep one default per cluster.`,
+            `${shown(cluster)}: ${label(other)} makes revision ${listNames(theirs.map((e) => revisionLabel(e.key)))} default, and this object makes ${revisionLabel(entry.key)} default; keep one default per cluster.`,
           );
         }
       }
@@ -50,7 +51,7 @@ export const LG502 = defineRule(
       const field = typeof entry.controlPlaneRevision === "string" && entry.controlPlaneRevision !== "" ? "controlPlaneRevision" : GLM.keyField;
       report(
         entryPath(entry, field),
-        `${listNames(missing)}: no IstioLifecycleManager installs revision ${revision}, which gatewayRevision ${revisionLabel(entry.key)} uses; Gloo creates no gateway there until it does.`,
+        `${listNames(missing)}: no IstioLifecycleManager installs revision ${revisionLabel(revision)}, which gatewayRevision ${revisionLabel(entry.key)} uses; Gloo creates no gateway there until it does.`,
       );
     }
   },
@@ -66,7 +67,7 @@ export const LG503 = defineRule(
     for (const oldEntry of old.entries) {
       if (oldEntry.key === "") continue;
       for (const { name: cluster } of oldEntry.clusters) {
-        if (counterpart(oldEntry, cluster, ctx.newObject)) continue;
+        if (counterpart(ctx, oldEntry, cluster, ctx.newObject)) continue;
         // Still installed on that cluster by another entry of this object or by another ILM: not removed.
         if (entriesWith(ctx.newObject, oldEntry.key, cluster).length > 0) continue;
         if (otherIlms.some((o) => entriesWith(o.object, oldEntry.key, cluster).length > 0)) continue;
@@ -75,7 +76,7 @@ export const LG503 = defineRule(
           if (users.length === 0) continue;
           report(
             removalPath(ctx, oldEntry),
-            `revision ${oldEntry.key} is removed from ${cluster} while ${label(glm)} (gatewayRevision ${listNames(users.map((e) => revisionLabel(e.key)))}) still uses it there. Move that gateway to another control plane (controlPlaneRevision) or remove it first, then remove ${oldEntry.key}.`,
+            `revision ${revisionLabel(oldEntry.key)} is removed from ${shown(cluster)} while ${label(glm)} (gatewayRevision ${listNames(users.map((e) => revisionLabel(e.key)))}) still uses it there. Move that gateway (controlPlaneRevision) or remove it first.`,
           );
         }
       }

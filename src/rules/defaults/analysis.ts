@@ -1,19 +1,25 @@
-import { counterpart, entriesOn, installsOn } from "../../lifecycle/matching.js";
+import { counterpart, entriesOn } from "../../lifecycle/matching.js";
 import { entryPath, flagOn, identicalGateways, INSTALLATIONS_PATH, type Entry } from "../../lifecycle/model.js";
+import { listNames } from "../messages.js";
 import { memo, type RuleContext } from "../types.js";
 
 /** What became of an installation that was default/active in the old object. */
 export type FlagFate =
   /** Still installed (its flag may have been switched off). */
   | { readonly kind: "kept" }
-  /** Removed, and nothing of it (for GLM: of that gateway) remains on the cluster. */
+  /** Removed, and nothing of it (for GLM: of that gateway) remains on the cluster: LG204. */
   | { readonly kind: "uninstalled" }
-  /** Removed while other revisions stay, and none of them is default/active now. */
-  | { readonly kind: "noneFlagged"; readonly renamedTo: Entry | undefined }
-  /** Removed, and the flag went to an installation this edit added (never ran as a canary). */
+  /**
+   * LG203: removed, and either a revision this edit adds is default/active there now (a swap:
+   * it never ran as a canary), or no revision that remains existed before (renamed in place, or
+   * replaced wholesale).
+   */
   | { readonly kind: "swappedToNew"; readonly to: readonly Entry[]; readonly renamedTo: Entry | undefined }
-  /** Removed in the same edit that made a pre-existing revision default/active (LG207). */
+  | { readonly kind: "replaced"; readonly remaining: readonly Entry[]; readonly renamedTo: Entry | undefined }
+  /** LG207: removed in the same edit that made a pre-existing revision default/active. */
   | { readonly kind: "switchedAndRemoved"; readonly to: readonly Entry[] }
+  /** LG208: removed while a pre-existing revision remains, and none is default/active now. */
+  | { readonly kind: "noneFlagged"; readonly remaining: readonly Entry[] }
   /** Removed, and another pre-existing installation was already default/active (a clean-up). */
   | { readonly kind: "alreadyCovered" };
 
@@ -53,14 +59,17 @@ function computeFlagged(ctx: RuleContext): FlaggedInstallation[] {
 }
 
 function fateOf(ctx: RuleContext, oldEntry: Entry, cluster: string): FlagFate {
-  if (counterpart(oldEntry, cluster, ctx.newObject)) return { kind: "kept" };
-  if (!installsOn(ctx.newObject, cluster, oldEntry)) return { kind: "uninstalled" };
-  const flaggedNow = entriesOn(ctx.newObject, cluster, oldEntry).filter((e) => flagOn(e, cluster));
-  if (flaggedNow.length === 0) return { kind: "noneFlagged", renamedTo: renamedEntry(ctx, oldEntry, cluster) };
-  const preExisting = flaggedNow.filter((e) => counterpart(e, cluster, ctx.oldObject));
-  if (preExisting.length === 0) return { kind: "swappedToNew", to: flaggedNow, renamedTo: renamedEntry(ctx, oldEntry, cluster) };
-  const switched = preExisting.filter((e) => {
-    const before = counterpart(e, cluster, ctx.oldObject);
+  if (counterpart(ctx, oldEntry, cluster, ctx.newObject)) return { kind: "kept" };
+  const remaining = entriesOn(ctx.newObject, cluster, oldEntry);
+  if (remaining.length === 0) return { kind: "uninstalled" };
+  const preExisting = remaining.filter((e) => counterpart(ctx, e, cluster, ctx.oldObject));
+  const flaggedNow = remaining.filter((e) => flagOn(e, cluster));
+  const addedFlagged = flaggedNow.filter((e) => !preExisting.includes(e));
+  if (addedFlagged.length > 0) return { kind: "swappedToNew", to: addedFlagged, renamedTo: renamedEntry(ctx, oldEntry, cluster) };
+  if (preExisting.length === 0) return { kind: "replaced", remaining, renamedTo: renamedEntry(ctx, oldEntry, cluster) };
+  if (flaggedNow.length === 0) return { kind: "noneFlagged", remaining: preExisting };
+  const switched = flaggedNow.filter((e) => {
+    const before = counterpart(ctx, e, cluster, ctx.oldObject);
     return before !== undefined && !flagOn(before, cluster);
   });
   return switched.length > 0 ? { kind: "switchedAndRemoved", to: switched } : { kind: "alreadyCovered" };
@@ -83,7 +92,7 @@ export function flagPath(ctx: RuleContext, entry: Entry, cluster: string): strin
 
 /** A `namespace/name` list of the gateways an entry declares, for GLM messages. */
 export function gatewayLabel(entry: Entry): string {
-  return entry.gateways.length > 0 ? ` for gateway ${entry.gateways.join(", ")}` : "";
+  return entry.gateways.length > 0 ? ` for gateway ${listNames(entry.gateways, 2)}` : "";
 }
 
 /** An installation this UPDATE adds with the flag set, and what the old object had flagged on its cluster. */
@@ -107,10 +116,10 @@ export function addedFlaggedInstallations(ctx: RuleContext): readonly AddedFlagg
   const result: AddedFlaggedInstallation[] = [];
   for (const entry of ctx.newObject.entries) {
     for (const { name: cluster, flag } of entry.clusters) {
-      if (!flag || counterpart(entry, cluster, old)) continue;
+      if (!flag || counterpart(ctx, entry, cluster, old)) continue;
       const oldFlagged = entriesOn(old, cluster, entry).filter((e) => flagOn(e, cluster));
       const staying = oldFlagged.filter((e) => {
-        const now = counterpart(e, cluster, ctx.newObject);
+        const now = counterpart(ctx, e, cluster, ctx.newObject);
         return now !== undefined && flagOn(now, cluster);
       });
       result.push({ entry, cluster, oldFlagged, staying });

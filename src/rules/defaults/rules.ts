@@ -1,5 +1,6 @@
-import { entriesOn } from "../../lifecycle/matching.js";
+import { counterpart, entriesOn } from "../../lifecycle/matching.js";
 import { clusterNames, entryPath, flagOn, revisionLabel, sameGateway, type Entry } from "../../lifecycle/model.js";
+import { shown } from "../../lifecycle/text.js";
 import { listNames } from "../messages.js";
 import { defineRule, type RuleContext } from "../types.js";
 import { addedFlaggedInstallations, flaggedInstallations, flagPath, gatewayLabel, removalPath } from "./analysis.js";
@@ -17,7 +18,7 @@ export const LG201 = defineRule(
       const last = flagged[flagged.length - 1];
       if (flagged.length < 2 || !last) continue;
       const verb = flagged.length === 2 ? "are both" : "are all";
-      report(flagPath(ctx, last, cluster), `${cluster}: revisions ${listNames(flagged.map((e) => revisionLabel(e.key)), 4)} ${verb} defaultRevision; keep exactly one.`);
+      report(flagPath(ctx, last, cluster), `${shown(cluster)}: revisions ${listNames(flagged.map((e) => revisionLabel(e.key)), 4)} ${verb} defaultRevision; keep exactly one.`);
     }
   },
 );
@@ -32,7 +33,7 @@ export const LG202 = defineRule(
       if (!last) continue;
       const gateways = [...new Set(conflicting.flatMap((e) => e.gateways))];
       const which = gateways.length > 0 ? ` for gateway ${listNames(gateways, 2)}` : "";
-      report(flagPath(ctx, last, cluster), `${cluster}: ${revs(ctx, conflicting)} are ${conflicting.length === 2 ? "both" : "all"} activeGateway${which}; keep one active per gateway.`);
+      report(flagPath(ctx, last, cluster), `${shown(cluster)}: ${revs(ctx, conflicting)} are ${conflicting.length === 2 ? "both" : "all"} activeGateway${which}; keep one active per gateway.`);
     }
   },
 );
@@ -43,34 +44,35 @@ export const LG203 = defineRule(
     severity: "deny",
     operations: ["UPDATE"],
     skippable: true,
-    summary: "A default/active installation is removed or renamed while the cluster is left without a default, or with one that never ran as a canary.",
+    summary: "A default/active installation is renamed in place, swapped for a revision this edit adds, or replaced wholesale: the new one never ran as a canary.",
   },
   (ctx, report) => {
     const key = ctx.kind.keyField;
     const flag = ctx.kind.flagField;
     for (const { oldEntry, cluster, fate } of flaggedInstallations(ctx)) {
-      if (fate.kind !== "noneFlagged" && fate.kind !== "swappedToNew") continue;
+      if (fate.kind !== "swappedToNew" && fate.kind !== "replaced") continue;
       const old = revisionLabel(oldEntry.key);
+      const where = `${shown(cluster)}${gatewayLabel(oldEntry)}`;
       const governedBy = { entry: oldEntry, object: "old" as const };
-      const bypass = ctx.skipPolicy.honored ? ` (skipUpgradeValidation: true on the ${old} entry, set in an earlier edit, bypasses this check.)` : "";
       if (fate.renamedTo) {
         const renamed = revisionLabel(fate.renamedTo.key);
         report(
           entryPath(fate.renamedTo, key),
-          `${key} ${old} was renamed to ${renamed} in one edit; keep ${old} and add ${renamed} as a new entry with ${flag}: false (canary), switch ${flag} once it is verified, then remove ${old}. ${old} is ${flag} on ${cluster}${gatewayLabel(oldEntry)}, and its workloads would lose their control plane.${bypass}`,
+          `${where}: ${key} ${old} was renamed to ${renamed} in one edit; keep ${old} and add ${renamed} as a new entry with ${flag}: false, switch once it is verified, then remove ${old}.`,
           governedBy,
         );
-      } else if (fate.kind === "noneFlagged") {
-        report(
-          removalPath(ctx, oldEntry),
-          `${cluster}: ${key} ${old} is ${flag}${gatewayLabel(oldEntry)} and is removed, leaving no ${flag} revision on ${cluster} while others stay installed. First set ${flag}: true on the revision that replaces it and move workloads to it, then remove ${old}.${bypass}`,
-          governedBy,
-        );
-      } else {
+      } else if (fate.kind === "swappedToNew") {
         const to = listNames(fate.to.map((e) => revisionLabel(e.key)));
         report(
           removalPath(ctx, oldEntry),
-          `${cluster}: ${key} ${old} (${flag}${gatewayLabel(oldEntry)}) is removed in the same edit that adds ${to} as ${flag}, so ${to} never ran as a canary. Keep ${old}, add ${to} with ${flag}: false, switch once it is verified, then remove ${old}.${bypass}`,
+          `${where}: ${ctx.kind.flagAdjective} ${key} ${old} is removed in the edit that adds ${to} as ${flag}: it never ran as a canary. Keep ${old}, add ${to} with ${flag}: false, switch once verified.`,
+          governedBy,
+        );
+      } else {
+        const to = listNames(fate.remaining.map((e) => revisionLabel(e.key)));
+        report(
+          removalPath(ctx, oldEntry),
+          `${where}: ${ctx.kind.flagAdjective} ${key} ${old} is replaced by ${to} in one edit. Keep ${old}, add ${to} beside it with ${flag}: false, switch once verified, then remove ${old}.`,
           governedBy,
         );
       }
@@ -86,13 +88,13 @@ export const LG204 = defineRule(
     const seen = new Set<string>();
     for (const oldEntry of old.entries) {
       for (const { name: cluster } of oldEntry.clusters) {
-        if (entriesOn(ctx.newObject, cluster, oldEntry).length > 0) continue;
+        if (entriesOn(ctx.newObject, cluster, oldEntry).length > 0 || counterpart(ctx, oldEntry, cluster, ctx.newObject)) continue;
         const identity = `${cluster}\u0000${ctx.kind.short === "GLM" ? oldEntry.gateways.join() : ""}`;
         if (seen.has(identity)) continue;
         seen.add(identity);
         const removed = entriesOn(old, cluster, oldEntry);
         const what = ctx.kind.short === "GLM" ? `no gateway${gatewayLabel(oldEntry)} remains` : "no Istio revision remains";
-        report(removalPath(ctx, oldEntry), `${cluster}: ${what} after this edit (${revs(ctx, removed)} removed); Gloo uninstalls it from ${cluster}.`);
+        report(removalPath(ctx, oldEntry), `${shown(cluster)}: ${what} after this edit (${revs(ctx, removed)} removed); Gloo uninstalls it there.`);
       }
     }
   },
@@ -105,7 +107,7 @@ export const LG205 = defineRule(
       if (oldFlagged.length === 0 || staying.length > 0) continue;
       report(
         flagPath(ctx, entry, cluster),
-        `${cluster}: ${ctx.kind.flagField} moves from ${listNames(oldFlagged.map((e) => revisionLabel(e.key)))} to ${revisionLabel(entry.key)}, which this edit adds: it never ran as a canary. Add it with ${ctx.kind.flagField}: false first.`,
+        `${shown(cluster)}: ${ctx.kind.flagField} moves from ${listNames(oldFlagged.map((e) => revisionLabel(e.key)))} to ${revisionLabel(entry.key)}, which this edit adds and never ran as a canary.`,
       );
     }
   },
@@ -118,29 +120,57 @@ export const LG206 = defineRule(
       if (staying.length === 0) continue;
       report(
         flagPath(ctx, entry, cluster),
-        `${cluster}: new ${ctx.kind.keyField} ${revisionLabel(entry.key)} is added with ${ctx.kind.flagField}: true while ${listNames(staying.map((e) => revisionLabel(e.key)))} stays ${ctx.kind.flagAdjective}; add the canary with ${ctx.kind.flagField}: false.`,
+        `${shown(cluster)}: new ${ctx.kind.keyField} ${revisionLabel(entry.key)} is added with ${ctx.kind.flagField}: true while ${listNames(staying.map((e) => revisionLabel(e.key)))} stays ${ctx.kind.flagAdjective}; add the canary with ${ctx.kind.flagField}: false.`,
       );
     }
   },
 );
+
+/** What loses its control plane (ILM) or gateway (GLM) when an old revision goes before its users moved. */
+function strandedUsers(ctx: RuleContext, movedTo: string, removed: string): string {
+  return ctx.kind.short === "ILM"
+    ? `workloads not yet moved to ${movedTo} (still istio.io/rev=${removed}) lose their control plane`
+    : `traffic not yet moved to ${movedTo} loses its gateway`;
+}
 
 export const LG207 = defineRule(
   {
     id: "LG207",
     severity: "warn",
     operations: ["UPDATE"],
-    summary: "A default/active installation is removed in the same edit that switches the flag to another revision.",
+    summary: "A default/active installation is removed in the same edit that makes another, pre-existing revision default/active: workloads not yet moved to it lose their control plane.",
   },
   (ctx, report) => {
     for (const { oldEntry, cluster, fate } of flaggedInstallations(ctx)) {
       if (fate.kind !== "switchedAndRemoved") continue;
       const old = revisionLabel(oldEntry.key);
       const to = listNames(fate.to.map((e) => revisionLabel(e.key)));
-      report(
-        removalPath(ctx, oldEntry),
-        `${cluster}: ${old} is removed in the edit that makes ${to} ${ctx.kind.flagAdjective}; workloads on istio.io/rev=${old} lose their control plane. Switch, relabel and restart first, then remove ${old}.`,
-      );
+      report(removalPath(ctx, oldEntry), `${shown(cluster)}: ${old} is removed in the edit that makes ${to} ${ctx.kind.flagAdjective}; ${strandedUsers(ctx, to, old)}.`);
     }
   },
 );
 
+export const LG208 = defineRule(
+  {
+    id: "LG208",
+    severity: "warn",
+    operations: ["UPDATE"],
+    summary: "A default/active installation is removed while a pre-existing revision remains and none is default/active afterwards (Solo's labs do this after relabelling namespaces; istio-injection=enabled namespaces get no sidecar).",
+  },
+  (ctx, report) => {
+    for (const { oldEntry, cluster, fate } of flaggedInstallations(ctx)) {
+      if (fate.kind !== "noneFlagged") continue;
+      const old = revisionLabel(oldEntry.key);
+      if (ctx.kind.short === "GLM") {
+        // No active gateway is common (custom Services select the revision): say only what went.
+        report(removalPath(ctx, oldEntry), `${shown(cluster)}: active gatewayRevision ${old}${gatewayLabel(oldEntry)} is removed; no gateway revision is active there now.`);
+        continue;
+      }
+      const remaining = listNames(fate.remaining.map((e) => revisionLabel(e.key)));
+      report(
+        removalPath(ctx, oldEntry),
+        `${shown(cluster)}: default revision ${old} is removed and none is default now: istio-injection=enabled namespaces get no sidecar; ${strandedUsers(ctx, remaining, old)}.`,
+      );
+    }
+  },
+);

@@ -1,3 +1,4 @@
+import { shown } from "../../lifecycle/text.js";
 import { revisionLabel } from "../../lifecycle/model.js";
 import { formatPath } from "../../lifecycle/values.js";
 import { listNames } from "../messages.js";
@@ -14,8 +15,8 @@ const ANNOTATION_FIELD = formatPath(["metadata", "annotations", ALLOW_DELETE_ANN
 
 /** The one command that allows the delete, for this very object. */
 export function allowDeleteCommand(ctx: Pick<RuleContext, "kind" | "namespace" | "name">): string {
-  const namespace = ctx.namespace ? ` -n ${ctx.namespace}` : "";
-  return `kubectl annotate ${ctx.kind.kind.toLowerCase()}${namespace} ${ctx.name} ${ALLOW_DELETE_ANNOTATION}=true`;
+  const namespace = ctx.namespace ? ` -n ${shown(ctx.namespace)}` : "";
+  return `kubectl annotate ${ctx.kind.kind.toLowerCase()}${namespace} ${shown(ctx.name)} ${ALLOW_DELETE_ANNOTATION}=true`;
 }
 
 export const LG701 = defineRule(
@@ -48,7 +49,7 @@ export const LG701 = defineRule(
     const what = `${ctx.kind.keyField}${revisions.length === 1 ? "" : "s"} ${listNames(revisions)} from ${listNames([...clusters])}`;
     report(
       ANNOTATION_FIELD,
-      `deleting it uninstalls ${what} (${installations} installation${installations === 1 ? "" : "s"}). If intended: ${allowDeleteCommand(ctx)}, then delete. lifecycle-guard rules LG701`,
+      `deleting it uninstalls ${what} (${installations} installation${installations === 1 ? "" : "s"}). If intended: ${allowDeleteCommand(ctx)}, then delete.`,
     );
   },
 );

@@ -1,6 +1,6 @@
-import { entryPath } from "../../lifecycle/model.js";
-import { describeValue, firstDifference, formatPath, isEmpty, type PathSegment } from "../../lifecycle/values.js";
-import { installationLabel, waysOut } from "../messages.js";
+import { entryPath, identicalGateways } from "../../lifecycle/model.js";
+import { describeValue, firstDifference, formatPath, isEmpty, ownValue, type PathSegment } from "../../lifecycle/values.js";
+import { installationLabel, listNames, waysOut } from "../messages.js";
 import { defineRule, memo, type Reporter, type RuleContext } from "../types.js";
 import { inPlacePairs, suggestRevision, type InPlacePair } from "./pairs.js";
 
@@ -13,7 +13,7 @@ function valueAt(root: unknown, path: readonly PathSegment[]): unknown {
   let value = root;
   for (const segment of path) {
     if (value === null || typeof value !== "object") return undefined;
-    value = (value as Record<string | number, unknown>)[segment];
+    value = ownValue(value as Record<string | number, unknown>, segment);
   }
   return value;
 }
@@ -42,8 +42,10 @@ function computeDifferences(ctx: RuleContext): Difference[] {
     const newSpec = pair.newEntry.spec;
     const compare = (key: string): void => {
       if (IN_PLACE_KEYS.has(key)) return;
-      const inner = firstDifference(oldSpec[key], newSpec[key]);
-      if (inner) found.push({ pair, key, inner, from: valueAt(oldSpec[key], inner), to: valueAt(newSpec[key], inner) });
+      const before = ownValue(oldSpec, key);
+      const after = ownValue(newSpec, key);
+      const inner = firstDifference(before, after);
+      if (inner) found.push({ pair, key, inner, from: valueAt(before, inner), to: valueAt(after, inner) });
     };
     for (const key in newSpec) compare(key);
     for (const key in oldSpec) if (!Object.hasOwn(newSpec, key)) compare(key);
@@ -57,61 +59,58 @@ function differences(ctx: RuleContext, keys: (key: string) => boolean): Differen
 
 function report(ctx: RuleContext, out: Reporter, d: Difference, what: string): void {
   const field = entryPath(d.pair.newEntry, "istioOperatorSpec", d.key, ...d.inner);
-  out(field, `${installationLabel(ctx, d.pair.newEntry, d.pair.clusters)}: ${what} ${waysOut(ctx, suggestRevision(ctx, d.pair.newEntry.spec.tag))}`, {
+  out(field, `${installationLabel(ctx, d.pair.newEntry, d.pair.clusters)}: ${what} ${waysOut(ctx, suggestRevision(ctx, ownValue(d.pair.newEntry.spec, "tag")))}`, {
     entry: d.pair.newEntry,
     object: "new",
   });
 }
 
-const change = (d: Difference): string => `${describeValue(d.from)} → ${describeValue(d.to)}`;
+const change = (d: Difference): string => `${describeValue(d.from, 40)} → ${describeValue(d.to, 40)}`;
 
 const base = { severity: "deny", operations: ["UPDATE"], skippable: true } as const;
 
 export const LG110 = defineRule({ ...base, id: "LG110", summary: "A hub change needs a canary upgrade." }, (ctx, out) => {
-  for (const d of differences(ctx, (k) => k === "hub")) {
-    report(ctx, out, d, `hub ${change(d)} pulls images from another repository, which needs a canary upgrade.`);
-  }
+  for (const d of differences(ctx, (k) => k === "hub")) report(ctx, out, d, `hub ${change(d)} pulls images from another repository.`);
 });
 
 export const LG111 = defineRule({ ...base, id: "LG111", summary: "A profile change needs a canary upgrade." }, (ctx, out) => {
-  for (const d of differences(ctx, (k) => k === "profile")) {
-    report(ctx, out, d, `profile ${change(d)} changes what is installed, which needs a canary upgrade.`);
-  }
+  for (const d of differences(ctx, (k) => k === "profile")) report(ctx, out, d, `profile ${change(d)} changes what is installed.`);
 });
 
 /** A hub or tag override inside components looks like a patch bump to the user; say that it is not. */
 function overrideNote(inner: readonly PathSegment[]): string {
   const last = inner[inner.length - 1];
-  return last === "hub" || last === "tag" ? ` An image ${last} set inside components is a component change, not a patch upgrade: only istioOperatorSpec.tag is upgraded in place.` : "";
+  return last === "hub" || last === "tag" ? `: an image ${last} set inside components is not a patch bump` : "";
 }
 
-export const LG112 = defineRule({ ...base, id: "LG112", summary: "A components change needs a canary upgrade (including hub or tag overrides inside components)." }, (ctx, out) => {
+/** For GLM: a renamed or moved gateway is named old → new, which is what the user did. */
+function gatewayChange(d: Difference): string | undefined {
+  const before = d.pair.oldEntry.gateways;
+  const after = d.pair.newEntry.gateways;
+  if (before.length === 0 || after.length === 0 || identicalGateways(d.pair.oldEntry, d.pair.newEntry)) return undefined;
+  return `gateway ${listNames(before, 2)} → ${listNames(after, 2)} is renamed or moved in place.`;
+}
+
+export const LG112 = defineRule({ ...base, id: "LG112", summary: "A components change needs a canary upgrade (including hub or tag overrides inside components, and renaming or moving a gateway)." }, (ctx, out) => {
   for (const d of differences(ctx, (k) => k === "components")) {
-    const path = formatPath(["components", ...d.inner]);
-    report(ctx, out, d, `${path} changed (${change(d)}), which needs a canary upgrade.${overrideNote(d.inner)}`);
+    report(ctx, out, d, gatewayChange(d) ?? `${formatPath(["components", ...d.inner])} changed (${change(d)})${overrideNote(d.inner)}.`);
   }
 });
 
 export const LG113 = defineRule({ ...base, id: "LG113", summary: "A values or unvalidatedValues change needs a canary upgrade." }, (ctx, out) => {
-  for (const d of differences(ctx, (k) => k === "values" || k === "unvalidatedValues")) {
-    const path = formatPath([d.key, ...d.inner]);
-    report(ctx, out, d, `${path} changed (${change(d)}), which needs a canary upgrade.`);
-  }
+  for (const d of differences(ctx, (k) => k === "values" || k === "unvalidatedValues")) report(ctx, out, d, `${formatPath([d.key, ...d.inner])} changed (${change(d)}).`);
 });
 
 export const LG114 = defineRule({ ...base, id: "LG114", summary: "A namespace change needs a canary upgrade." }, (ctx, out) => {
-  for (const d of differences(ctx, (k) => k === "namespace")) {
-    report(ctx, out, d, `namespace ${change(d)} moves the installation, which needs a canary upgrade.`);
-  }
+  for (const d of differences(ctx, (k) => k === "namespace")) report(ctx, out, d, `namespace ${change(d)} moves the installation.`);
 });
 
 export const LG119 = defineRule(
   { ...base, id: "LG119", summary: "Any other istioOperatorSpec key (not tag or meshConfig) changed: needs a canary upgrade." },
   (ctx, out) => {
     for (const d of differences(ctx, (k) => !IN_PLACE_KEYS.has(k) && !NAMED_KEYS.has(k))) {
-      const path = formatPath([d.key, ...d.inner]);
-      const what = isEmpty(d.pair.oldEntry.spec[d.key]) ? "was added" : isEmpty(d.pair.newEntry.spec[d.key]) ? "was removed" : "changed";
-      report(ctx, out, d, `istioOperatorSpec.${d.key} ${what} (${path}: ${change(d)}); only tag patch upgrades and meshConfig apply in place, so this needs a canary upgrade.`);
+      const what = isEmpty(ownValue(d.pair.oldEntry.spec, d.key)) ? "was added" : isEmpty(ownValue(d.pair.newEntry.spec, d.key)) ? "was removed" : "changed";
+      report(ctx, out, d, `istioOperatorSpec.${formatPath([d.key, ...d.inner])} ${what} (${change(d)}); only tag and meshConfig change in place.`);
     }
   },
 );

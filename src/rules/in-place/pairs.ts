@@ -28,7 +28,7 @@ function computePairs(ctx: RuleContext): InPlacePair[] {
       if (newEntry.key === "") continue; // revisionless: every change is in place (LG401 warns)
       const byOld = new Map<Entry, string[]>();
       for (const { name } of newEntry.clusters) {
-        const oldEntry = counterpart(newEntry, name, ctx.oldObject);
+        const oldEntry = counterpart(ctx, newEntry, name, ctx.oldObject);
         if (!oldEntry) continue;
         const clusters = byOld.get(oldEntry) ?? [];
         if (!clusters.includes(name)) clusters.push(name);

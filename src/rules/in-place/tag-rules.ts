@@ -1,5 +1,6 @@
 import { entryPath } from "../../lifecycle/model.js";
-import { classifyTagChange, type TagChange } from "../../lifecycle/tags.js";
+import { classifyTagChange, type ParsedTag, type TagChange } from "../../lifecycle/tags.js";
+import { shown } from "../../lifecycle/text.js";
 import { installationLabel, waysOut } from "../messages.js";
 import { defineRule, type Rule, type RuleContext, type RuleMeta } from "../types.js";
 import { inPlacePairs, suggestRevision } from "./pairs.js";
@@ -25,14 +26,14 @@ function tagRule(meta: Omit<RuleMeta, "operations" | "skippable" | "severity">, 
   });
 }
 
-const arrow = (from: string, to: string): string => `tag ${from} → ${to}`;
+const arrow = (from: string, to: string): string => `tag ${shown(from)} → ${shown(to)}`;
 
 export const LG101 = tagRule(
   { id: "LG101", summary: "A tag patch downgrade (same major.minor, lower patch or Solo patch level) cannot be applied in place." },
   "downgrade",
   (c, ctx) => {
     if (c.kind !== "downgrade") return "";
-    return `${arrow(c.from.raw, c.to.raw)} is a patch downgrade; downgrades are not supported in place. ${waysOut(ctx, undefined)}`;
+    return `${arrow(c.from.raw, c.to.raw)} is a patch downgrade, not supported in place. ${waysOut(ctx, undefined)}`;
   },
 );
 
@@ -42,7 +43,7 @@ export const LG102 = tagRule(
   (c, ctx, newTag) => {
     if (c.kind !== "majorMinor") return "";
     const direction = c.to.major * 1000 + c.to.minor > c.from.major * 1000 + c.from.minor ? "upgrade" : "downgrade";
-    return `${arrow(c.from.raw, c.to.raw)} is a ${c.from.major === c.to.major ? "minor" : "major"} version ${direction}, which Gloo cannot apply in place. ${waysOut(ctx, suggestRevision(ctx, newTag))}`;
+    return `${arrow(c.from.raw, c.to.raw)} is a ${c.from.major === c.to.major ? "minor" : "major"} version ${direction}, not in place. ${waysOut(ctx, suggestRevision(ctx, newTag))}`;
   },
 );
 
@@ -51,7 +52,7 @@ export const LG103 = tagRule(
   "added",
   (c, ctx, newTag) => {
     if (c.kind !== "added") return "";
-    return `tag (unset) → ${c.to}: a tag cannot be added in place: hub and revision must be set too, so do a canary upgrade. ${waysOut(ctx, suggestRevision(ctx, newTag))}`;
+    return `tag (unset) → ${shown(c.to)}: a tag cannot be added in place: hub and revision must be set too, so do a canary upgrade. ${waysOut(ctx, suggestRevision(ctx, newTag))}`;
   },
 );
 
@@ -60,7 +61,7 @@ export const LG104 = tagRule(
   "removed",
   (c, ctx) => {
     if (c.kind !== "removed") return "";
-    return `tag ${c.from} → (unset): removing a tag is not an in-place upgrade (Gloo would pick its default version). ${waysOut(ctx, undefined)}`;
+    return `tag ${shown(c.from)} → (unset): removing a tag is not an in-place upgrade. ${waysOut(ctx, undefined)}`;
   },
 );
 
@@ -69,17 +70,27 @@ export const LG105 = tagRule(
   "unorderable",
   (c, ctx) => {
     if (c.kind !== "unorderable") return "";
-    const which = c.which.map((p) => (p.ok ? "" : `"${p.raw}" is not a version (${p.reason})`)).join("; ");
-    return `${arrow(c.from, c.to)} cannot be checked as a patch upgrade: ${which}. ${waysOut(ctx, undefined)}`;
+    const which = c.which.map((p) => (p.ok ? "" : `"${shown(p.raw, 40)}" is not a version (${p.reason})`)).join("; ");
+    return `${arrow(c.from, c.to)}: ${which}. ${waysOut(ctx, undefined)}`;
   },
 );
 
 export const LG106 = tagRule(
-  { id: "LG106", summary: "The same version with a different variant suffix (e.g. -solo to -solo-fips) is not a patch upgrade." },
-  "variant",
+  {
+    id: "LG106",
+    summary: "The tag changes its form (variant suffix, v prefix, or the same version spelled differently): only a patch upgrade with the suffix written as before is in place.",
+  },
+  "respelled",
   (c, ctx) => {
-    if (c.kind !== "variant") return "";
-    const variant = (text: string): string => text || "none";
-    return `${arrow(c.from.raw, c.to.raw)} changes the variant (${variant(c.from.variantText)} → ${variant(c.to.variantText)}): a variant change is not a patch upgrade. ${waysOut(ctx, undefined)}`;
+    if (c.kind !== "respelled") return "";
+    return `${arrow(c.from.raw, c.to.raw)} ${formChange(c.from, c.to)}: a tag is a literal image name, so it pulls another image (or none). ${waysOut(ctx, undefined)}`;
   },
 );
+
+/** What respelled a tag (the arrow already shows both): the suffix, the `v` prefix, or only the spelling. */
+function formChange(from: ParsedTag, to: ParsedTag): string {
+  if (from.variantText !== to.variantText) return "changes the suffix";
+  if (from.vPrefix !== to.vPrefix) return `${to.vPrefix ? "adds" : "drops"} the v prefix`;
+  return "spells the same version differently";
+}
+

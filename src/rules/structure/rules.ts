@@ -1,3 +1,4 @@
+import { shown } from "../../lifecycle/text.js";
 import { entriesWith, entryPath, revisionLabel, sameGateway, type Entry } from "../../lifecycle/model.js";
 import { parseTag } from "../../lifecycle/tags.js";
 import { listNames } from "../messages.js";
@@ -23,7 +24,9 @@ export const LG301 = defineRule(
       if (!first) continue;
       report(
         entryPath(later, "clusters", first.index, "name"),
-        `${key} ${revisionLabel(later.key)} is installed twice on ${listNames(shared.map((c) => c.name))} (entries ${earlier.index} and ${later.index}); Gloo applies one installation per ${key} per cluster. Merge the entries, or list each cluster in only one of them.`,
+        `${key} ${revisionLabel(later.key)} is installed twice on ${listNames(shared.map((c) => c.name))} (entries ${earlier.index} and ${later.index}); Gloo applies one per ${key} per cluster. Merge them, or list each cluster in one entry only.`,
+        undefined,
+        [earlier, later],
       );
     }
   },
@@ -36,7 +39,7 @@ export const LG302 = defineRule(
       const seen = new Set<string>();
       for (const cluster of entry.clusters) {
         if (seen.has(cluster.name)) {
-          report(entryPath(entry, "clusters", cluster.index, "name"), `${ctx.kind.keyField} ${revisionLabel(entry.key)} lists cluster ${cluster.name} twice; list it once.`);
+          report(entryPath(entry, "clusters", cluster.index, "name"), `${ctx.kind.keyField} ${revisionLabel(entry.key)} lists cluster ${shown(cluster.name)} twice; list it once.`);
         }
         seen.add(cluster.name);
       }
@@ -58,7 +61,7 @@ export const LG303 = defineRule(
       if (problems.length === 0) continue;
       report(
         entryPath(entry, ctx.kind.keyField),
-        `${ctx.kind.keyField} "${entry.key}" ${problems.join(" and ")}: it becomes the namespace gm-iop-<revision> and the istio.io/rev label value. Use a name such as 1-24.`,
+        `${ctx.kind.keyField} "${shown(entry.key)}" ${problems.join(" and ")}: it names the namespace gm-iop-<revision> and the istio.io/rev label. Use a name such as 1-24.`,
       );
     }
   },
@@ -76,7 +79,7 @@ export const LG304 = defineRule(
       if (Number(key[1]) === tag.tag.major && Number(key[2]) === tag.tag.minor) continue;
       report(
         entryPath(entry, "istioOperatorSpec", "tag"),
-        `${ctx.kind.keyField} ${entry.key} runs tag ${tag.tag.raw} (${tag.tag.major}.${tag.tag.minor}); name revisions after the version they run.`,
+        `${ctx.kind.keyField} ${revisionLabel(entry.key)} runs tag ${shown(tag.tag.raw)} (${tag.tag.major}.${tag.tag.minor}); name revisions after the version they run.`,
       );
     }
   },
