@@ -24,8 +24,17 @@ export interface Entry {
   readonly controlPlaneRevision: unknown;
   /** GLM gateway identity: `namespace/name` of every gateway the entry declares; empty = any. */
   readonly gateways: readonly string[];
+  /**
+   * Gateway group within its object: entries whose gateways share a name, directly or through
+   * other entries, are one group. NAMELESS (no gateway names: the same gateway as every entry)
+   * for GLM entries without names; every ILM entry is in group 0.
+   */
+  readonly group: number;
   readonly raw: JsonObject;
 }
+
+/** The group of an entry that declares no gateway names: the same gateway as every other entry. */
+export const NAMELESS = -1;
 
 export interface ShapeProblem {
   readonly path: string;
@@ -42,6 +51,12 @@ export interface LifecycleObject {
   readonly byCluster: ReadonlyMap<string, readonly Entry[]>;
   /** Entries holding each installation: key → cluster → entries, in list order. */
   readonly byInstallation: ReadonlyMap<string, ReadonlyMap<string, readonly Entry[]>>;
+  /** Entries holding each cluster, by gateway group (NAMELESS included), in list order. */
+  readonly byClusterGroup: ReadonlyMap<string, ReadonlyMap<number, readonly Entry[]>>;
+  /** The gateway group each gateway name belongs to (GLM). */
+  readonly groupOfName: ReadonlyMap<string, number>;
+  /** The first entry of each key and exact gateway identity. */
+  readonly byKeyIdentity: ReadonlyMap<string, Entry>;
   /** The first place where the object is not of the shape the rules need (LG305). */
   readonly shapeProblem: ShapeProblem | undefined;
   /** `metadata.annotations` with string values (the only kind the API server stores). */
@@ -165,8 +180,12 @@ export function readLifecycleObject(kind: LifecycleKind, object: unknown): Lifec
       problem(at("controlPlaneRevision"), `controlPlaneRevision must be a string, not ${describeType(controlPlaneRevision)}`);
     }
 
-    const clusterFlags = new Map<string, boolean>();
-    for (const c of clusters) clusterFlags.set(c.name, c.flag || clusterFlags.get(c.name) === true);
+    let clusterFlags: ReadonlyMap<string, boolean> = NO_CLUSTERS;
+    if (clusters.length > 0) {
+      const flags = new Map<string, boolean>();
+      for (const c of clusters) flags.set(c.name, c.flag || flags.get(c.name) === true);
+      clusterFlags = flags;
+    }
     entries.push({
       index,
       key,
@@ -175,10 +194,12 @@ export function readLifecycleObject(kind: LifecycleKind, object: unknown): Lifec
       skip: skipValue === true,
       spec: iop,
       controlPlaneRevision,
-      gateways: kind.short === "GLM" ? gatewayIdentity(iop) : [],
+      gateways: kind.short === "GLM" ? gatewayIdentity(iop) : NO_GATEWAYS,
+      group: 0,
       raw: item,
     });
   });
+  const groupOfName = kind.short === "GLM" ? assignGatewayGroups(entries) : new Map<string, number>();
 
   const byKey = new Map<string, Entry[]>();
   const byCluster = new Map<string, Entry[]>();
@@ -188,16 +209,23 @@ export function readLifecycleObject(kind: LifecycleKind, object: unknown): Lifec
     if (list) list.push(entry);
     else map.set(key, [entry]);
   };
+  const byClusterGroup = new Map<string, Map<number, Entry[]>>();
+  const byKeyIdentity = new Map<string, Entry>();
   for (const entry of entries) {
     append(byKey, entry.key, entry);
+    const identity = identityKey(entry.key, entry);
+    if (!byKeyIdentity.has(identity)) byKeyIdentity.set(identity, entry);
     let clustersOfKey = byInstallation.get(entry.key);
     if (!clustersOfKey) byInstallation.set(entry.key, (clustersOfKey = new Map()));
     for (const cluster of entry.clusterFlags.keys()) {
       append(byCluster, cluster, entry);
       append(clustersOfKey, cluster, entry);
+      let groups = byClusterGroup.get(cluster);
+      if (!groups) byClusterGroup.set(cluster, (groups = new Map()));
+      append(groups, entry.group, entry);
     }
   }
-  return { kind, entries, byKey, byCluster, byInstallation, shapeProblem, annotations: annotationsOf(object) };
+  return { kind, entries, byKey, byCluster, byInstallation, byClusterGroup, groupOfName, byKeyIdentity, shapeProblem, annotations: annotationsOf(object) };
 }
 
 /** How a key reads in messages. */
@@ -210,10 +238,55 @@ export function identicalGateways(a: Entry, b: Entry): boolean {
   return a.gateways.length === b.gateways.length && a.gateways.every((g, i) => g === b.gateways[i]);
 }
 
-/** Two GLM entries are the same gateway when either declares no names or they share one. */
+/** `key` and exact gateway identity, as one map key. */
+export function identityKey(key: string, entry: Pick<Entry, "gateways">): string {
+  return `${key}\u0000${entry.gateways.join("\u0000")}`;
+}
+
+/** Two entries of one object are the same gateway when either declares no names or their names connect them. */
 export function sameGateway(a: Entry, b: Entry): boolean {
-  if (a.gateways.length === 0 || b.gateways.length === 0) return true;
-  return a.gateways.some((g) => b.gateways.includes(g));
+  return a.group === NAMELESS || b.group === NAMELESS || a.group === b.group;
+}
+
+const NO_CLUSTERS: ReadonlyMap<string, boolean> = new Map();
+const NO_GATEWAYS: readonly string[] = Object.freeze([]);
+
+/**
+ * Puts GLM entries that share a gateway name, directly or through other entries, in one group
+ * (union-find over names: linear). "The same gateway" is then an equivalence, so the rules can
+ * summarise a group once instead of comparing every pair of entries on a cluster.
+ */
+function assignGatewayGroups(entries: Entry[]): Map<string, number> {
+  const parent: number[] = [];
+  const find = (i: number): number => {
+    let root = i;
+    while (parent[root] !== root) root = parent[root] as number;
+    while (parent[i] !== root) {
+      const next = parent[i] as number;
+      parent[i] = root;
+      i = next;
+    }
+    return root;
+  };
+  const firstHolder = new Map<string, number>();
+  entries.forEach((entry, i) => {
+    parent[i] = i;
+    for (const name of entry.gateways) {
+      const holder = firstHolder.get(name);
+      if (holder === undefined) firstHolder.set(name, i);
+      else {
+        const a = find(holder);
+        const b = find(i);
+        if (a !== b) parent[b] = a;
+      }
+    }
+  });
+  entries.forEach((entry, i) => {
+    (entry as { group: number }).group = entry.gateways.length === 0 ? NAMELESS : find(i);
+  });
+  const groupOfName = new Map<string, number>();
+  for (const [name, holder] of firstHolder) groupOfName.set(name, find(holder));
+  return groupOfName;
 }
 
 export function flagOn(entry: Entry, cluster: string): boolean {

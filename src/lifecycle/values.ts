@@ -51,47 +51,137 @@ export function formatPath(segments: readonly PathSegment[]): string {
   return out;
 }
 
-/**
- * Returns the path (relative to the compared values) of the first difference between `a` and
- * `b`, or undefined when they are equal under Empty semantics. Keys are visited in the order of
- * `b` (the new value, which is what the user is looking at), then keys only `a` has.
- */
 // Shared stand-ins for an empty side: the comparison runs over every node of every review, so it
 // must not allocate on the way.
 const EMPTY_OBJECT: JsonObject = Object.freeze({});
 const EMPTY_ARRAY: readonly unknown[] = Object.freeze([]);
 
+/** Past this many keys on either side, a node is compared by its smaller side (see Comparer). */
+const SMALL_NODE = 32;
+
+/**
+ * Compares values under Empty semantics and returns the path (relative to them) of the first
+ * difference, or undefined when they are equal. Small nodes are compared in the order of `b` (the
+ * new value, which is what the user is looking at), then keys only `a` has.
+ *
+ * One comparer serves a whole review, because one large value may be compared with many others
+ * (a new entry that merges thousands of per-cluster entries is compared with each of them). At a
+ * large node it walks the smaller side's keys and finds a key only the larger side holds from a
+ * memoised list of the larger side's non-empty keys; so each comparison costs the smaller value,
+ * and every node's memo is built once: linear in the review, whatever its shape.
+ */
+export class Comparer {
+  private readonly sizes = new Map<object, number>();
+  private readonly nonEmptyKeys = new Map<object, readonly string[]>();
+  private readonly holdsSomething = new Map<object, boolean>();
+
+  constructor(private readonly tick: () => void = () => {}) {}
+
+  firstDifference(a: unknown, b: unknown): PathSegment[] | undefined {
+    const reversed: PathSegment[] = [];
+    return this.walk(a, b, reversed) ? reversed.reverse() : undefined;
+  }
+
+  /** True when a and b differ; the path is pushed innermost first. */
+  private walk(a: unknown, b: unknown, path: PathSegment[]): boolean {
+    this.tick();
+    const aEmpty = this.isEmpty(a);
+    const bEmpty = this.isEmpty(b);
+    if (aEmpty && bEmpty) return false;
+    // An empty side is compared as the container the other side is, so that `{env: []}` equals
+    // `{}` and the path names the first thing that was really added or removed.
+    const aObject = isPlainObject(a) ? a : aEmpty ? EMPTY_OBJECT : undefined;
+    const bObject = isPlainObject(b) ? b : bEmpty ? EMPTY_OBJECT : undefined;
+    if (aObject && bObject) return this.walkObjects(aObject, bObject, path);
+    const aArray = Array.isArray(a) ? a : aEmpty ? EMPTY_ARRAY : undefined;
+    const bArray = Array.isArray(b) ? b : bEmpty ? EMPTY_ARRAY : undefined;
+    if (aArray && bArray) {
+      const shared = Math.min(aArray.length, bArray.length);
+      for (let i = 0; i < shared; i++) {
+        if (this.walk(aArray[i], bArray[i], path)) {
+          path.push(i);
+          return true;
+        }
+      }
+      if (aArray.length === bArray.length) return false;
+      path.push(shared);
+      return true;
+    }
+    return a !== b;
+  }
+
+  private walkObjects(a: JsonObject, b: JsonObject, path: PathSegment[]): boolean {
+    const sizeA = this.size(a);
+    const sizeB = this.size(b);
+    if (sizeA <= SMALL_NODE && sizeB <= SMALL_NODE) {
+      for (const key in b) {
+        if (this.walk(ownValue(a, key), b[key], path)) return found(path, key);
+      }
+      for (const key in a) {
+        if (Object.hasOwn(b, key)) continue;
+        if (this.walk(a[key], undefined, path)) return found(path, key);
+      }
+      return false;
+    }
+    const [small, large, smallIsA] = sizeA <= sizeB ? [a, b, true] : [b, a, false];
+    for (const key in small) {
+      const other = ownValue(large, key);
+      if (smallIsA ? this.walk(small[key], other, path) : this.walk(other, small[key], path)) return found(path, key);
+    }
+    for (const key of this.keysHoldingSomething(large)) {
+      if (Object.hasOwn(small, key)) continue;
+      const inner = smallIsA ? this.walk(undefined, large[key], path) : this.walk(large[key], undefined, path);
+      if (inner) return found(path, key);
+    }
+    return false;
+  }
+
+  /** isEmpty, with object sizes memoised: `for…in` over a large object enumerates all its keys. */
+  private isEmpty(value: unknown): boolean {
+    return isPlainObject(value) ? this.size(value) === 0 : isEmpty(value);
+  }
+
+  private size(object: JsonObject): number {
+    let size = this.sizes.get(object);
+    if (size === undefined) {
+      size = Object.keys(object).length;
+      this.sizes.set(object, size);
+    }
+    return size;
+  }
+
+  /** Keys whose value is not Empty all the way down (so it differs from an absent key). */
+  private keysHoldingSomething(object: JsonObject): readonly string[] {
+    let keys = this.nonEmptyKeys.get(object);
+    if (!keys) {
+      const found: string[] = [];
+      for (const key in object) if (this.holds(object[key])) found.push(key);
+      this.nonEmptyKeys.set(object, (keys = found));
+    }
+    return keys;
+  }
+
+  private holds(value: unknown): boolean {
+    this.tick();
+    if (this.isEmpty(value)) return false;
+    if (typeof value !== "object" || value === null) return true;
+    let known = this.holdsSomething.get(value);
+    if (known === undefined) {
+      known = Array.isArray(value) ? value.length > 0 : this.keysHoldingSomething(value as JsonObject).length > 0;
+      this.holdsSomething.set(value, known);
+    }
+    return known;
+  }
+}
+
+function found(path: PathSegment[], key: string): true {
+  path.push(key);
+  return true;
+}
+
+/** The first difference between two values, with a comparer of its own (see Comparer). */
 export function firstDifference(a: unknown, b: unknown): PathSegment[] | undefined {
-  const aEmpty = isEmpty(a);
-  const bEmpty = isEmpty(b);
-  if (aEmpty && bEmpty) return undefined;
-  // An empty side is compared as the container the other side is, so that `{env: []}` equals
-  // `{}` and the path names the first thing that was really added or removed.
-  const aObject = isPlainObject(a) ? a : aEmpty ? EMPTY_OBJECT : undefined;
-  const bObject = isPlainObject(b) ? b : bEmpty ? EMPTY_OBJECT : undefined;
-  if (aObject && bObject) {
-    for (const key in bObject) {
-      const inner = firstDifference(ownValue(aObject, key), bObject[key]);
-      if (inner) return [key, ...inner];
-    }
-    for (const key in aObject) {
-      if (Object.hasOwn(bObject, key)) continue;
-      const inner = firstDifference(aObject[key], undefined);
-      if (inner) return [key, ...inner];
-    }
-    return undefined;
-  }
-  const aArray = Array.isArray(a) ? a : aEmpty ? EMPTY_ARRAY : undefined;
-  const bArray = Array.isArray(b) ? b : bEmpty ? EMPTY_ARRAY : undefined;
-  if (aArray && bArray) {
-    const shared = Math.min(aArray.length, bArray.length);
-    for (let i = 0; i < shared; i++) {
-      const inner = firstDifference(aArray[i], bArray[i]);
-      if (inner) return [i, ...inner];
-    }
-    return aArray.length === bArray.length ? undefined : [shared];
-  }
-  return a === b ? undefined : [];
+  return new Comparer().firstDifference(a, b);
 }
 
 export function deepEqual(a: unknown, b: unknown): boolean {

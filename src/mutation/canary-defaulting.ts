@@ -5,7 +5,7 @@ import { revisionLabel } from "../lifecycle/model.js";
 import { isPlainObject } from "../lifecycle/values.js";
 import { addedFlaggedInstallations } from "../rules/defaults/analysis.js";
 import { reviewContext, type EngineInput } from "../rules/engine.js";
-import { listNames } from "../rules/messages.js";
+import { listRevisions } from "../rules/messages.js";
 
 export interface Mutation {
   /** RFC 6902 operations; empty when nothing is to change. */
@@ -29,7 +29,7 @@ export function canaryDefaulting(input: EngineInput): Mutation {
   if (!kind || input.operation !== "UPDATE" || input.subResource) return NO_MUTATION;
   const ctx = reviewContext({ ...input, operation: "UPDATE" }, kind);
   if (ctx.newObject.shapeProblem || !ctx.oldObject) return NO_MUTATION;
-  const targets = addedFlaggedInstallations(ctx).filter((t) => t.staying.length > 0);
+  const targets = addedFlaggedInstallations(ctx).filter((t) => t.staying.count > 0);
   if (targets.length === 0) return NO_MUTATION;
 
   const corrected = structuredClone(input.newObject) as { spec: { installations: { clusters: Record<string, unknown>[] }[] } };
@@ -40,7 +40,7 @@ export function canaryDefaulting(input: EngineInput): Mutation {
       if (isPlainObject(target)) target[kind.flagField] = false;
     }
     warnings.push(
-      `LG206 ${shown(cluster)}: new ${kind.keyField} ${revisionLabel(entry.key)} was added with ${kind.flagField}: true while ${listNames(staying.map((e) => revisionLabel(e.key)))} stays ${kind.flagAdjective}; lifecycle-guard set it to false (canary). Switch it in a later edit.`,
+      `LG206 ${shown(cluster)}: new ${kind.keyField} ${revisionLabel(entry.key)} was added with ${kind.flagField}: true while ${listRevisions(staying)} stays ${kind.flagAdjective}; lifecycle-guard set it to false (canary). Switch it in a later edit.`,
     );
   }
   return { patch: createPatch(input.newObject, corrected), warnings };

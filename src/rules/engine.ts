@@ -3,7 +3,7 @@ import { readLifecycleObject } from "../lifecycle/model.js";
 import { isPlainObject } from "../lifecycle/values.js";
 import { RULES } from "./registry.js";
 import { decideSkipPolicy, HONOR_SKIP, type RequestUser, type SkipPolicy } from "./skip-policy.js";
-import { NO_CLUSTER, type ClusterView, type Finding, type Operation, type Rule, type RuleContext } from "./types.js";
+import { DeadlineExceeded, NO_CLUSTER, ticker, type ClusterView, type Finding, type Operation, type Rule, type RuleContext } from "./types.js";
 
 /** What the engine needs to know about one admission request; no HTTP in sight. */
 export interface EngineInput {
@@ -130,12 +130,27 @@ export function reviewContext(input: EngineInput & { operation: Operation }, kin
     // A DELETE leaves nothing behind: the new state installs nothing.
     newObject: readLifecycleObject(kind, input.operation === "DELETE" ? {} : input.newObject),
     user: input.user,
+    tick: ticker(options.deadlinePassed),
     skipPolicy: decideSkipPolicy(options.skipPolicy ?? HONOR_SKIP, input.user),
     cluster: options.cluster ?? NO_CLUSTER,
     clusterAware: options.clusterAware ?? false,
     shared: new Map(),
   };
 }
+
+/**
+ * The answer when time runs out. A denial already found is certain whatever the remaining rules
+ * would say, so it is given as such (ON_DEADLINE=allow can never turn a known denial into an
+ * allowance); otherwise no decision was made.
+ */
+function outOfTime(kind: LifecycleKind, kept: readonly Finding[], rulesRun: number, rulesTotal: number): Decision {
+  const denials = uniqueFindings(kept.filter((f) => f.severity === "deny"));
+  const deadlineExceeded = { rulesRun, rulesTotal };
+  if (denials.length > 0) return { allowed: false, findings: denials, denials, warnings: [], bypassed: [], kind, notices: [NOT_EVERY_RULE_RAN] };
+  return { ...ALLOW_UNJUDGED, allowed: false, kind, deadlineExceeded };
+}
+
+const NOT_EVERY_RULE_RAN = "lifecycle-guard: this change was denied before every rule could run within the time budget; fix the denials above and retry";
 
 /**
  * Decides one request. Pure: the same input and options always give the same decision, which is
@@ -167,13 +182,12 @@ export function evaluate(input: EngineInput, options: EngineOptions = {}): Decis
   const kept: Finding[] = [];
   const bypassed: Finding[] = [];
   for (const [index, rule] of toRun.entries()) {
-    if (options.deadlinePassed?.()) {
-      return { ...ALLOW_UNJUDGED, allowed: false, kind, deadlineExceeded: { rulesRun: index, rulesTotal: toRun.length } };
-    }
+    if (options.deadlinePassed?.()) return outOfTime(kind, kept, index, toRun.length);
     let findings: Finding[];
     try {
       findings = rule.check(ctx, { bypassed });
     } catch (error) {
+      if (error instanceof DeadlineExceeded) return outOfTime(kind, kept, index, toRun.length);
       const failure = { rule: rule.id, error: error instanceof Error ? error.message : String(error) };
       return { ...ALLOW_UNJUDGED, allowed: false, kind, failure };
     }

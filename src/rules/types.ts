@@ -68,6 +68,31 @@ export interface RuleContext {
    * review's objects alive past young-generation GCs and cost more than the analyses themselves.
    */
   readonly shared: Map<string, unknown>;
+  /**
+   * Called in every loop whose length the object decides: every few hundred calls it asks the
+   * shell's clock and throws DeadlineExceeded when the answer is due, so no rule, however large
+   * its input, holds the answer past the budget.
+   */
+  readonly tick: () => void;
+}
+
+/** Thrown by `tick` when the answer is due; the engine answers with its deadline decision. */
+export class DeadlineExceeded extends Error {
+  constructor() {
+    super("the deadline passed");
+  }
+}
+
+const TICKS_PER_CLOCK_READ = 256;
+
+/** A `tick` for a deadline check; a no-op without one. */
+export function ticker(deadlinePassed: (() => boolean) | undefined): () => void {
+  if (!deadlinePassed) return () => {};
+  let count = 0;
+  return () => {
+    if (++count % TICKS_PER_CLOCK_READ !== 0) return;
+    if (deadlinePassed()) throw new DeadlineExceeded();
+  };
 }
 
 /** Computes `compute(ctx)` once per review under `key`. */

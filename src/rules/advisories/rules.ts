@@ -48,9 +48,11 @@ export const LG403 = defineRule(
     summary: "Several revisions on one cluster use discoverySelectors: IGNORE_REVISIONS_FOR_VIRTUAL_DESTINATION_TRANSLATION is needed.",
   },
   (ctx, report) => {
+    // Read once per entry: an entry on many clusters is asked once per cluster.
+    const selecting = new Set(ctx.newObject.entries.filter(hasDiscoverySelectors));
     const clusters = clusterNames(ctx.newObject).filter((cluster) => {
       const entries = entriesOn(ctx.newObject, cluster);
-      return new Set(entries.map((e) => e.key)).size >= 2 && entries.some(hasDiscoverySelectors);
+      return new Set(entries.map((e) => e.key)).size >= 2 && entries.some((e) => selecting.has(e));
     });
     if (clusters.length === 0) return;
     const entry = ctx.newObject.entries.find(hasDiscoverySelectors);
@@ -74,6 +76,18 @@ export const LG404 = defineRule(
   (ctx, report) => {
     const old = ctx.oldObject;
     if (!old) return;
+    // The newest pre-existing tag per cluster, found once per cluster rather than per added entry.
+    const newestByCluster = new Map<string, ParsedTag | undefined>();
+    const newestOn = (cluster: string): ParsedTag | undefined => {
+      if (newestByCluster.has(cluster)) return newestByCluster.get(cluster);
+      let newest: ParsedTag | undefined;
+      for (const e of entriesOn(old, cluster)) {
+        const t = parsedTagOf(e);
+        if (t && (!newest || compareTags(t, newest) > 0)) newest = t;
+      }
+      newestByCluster.set(cluster, newest);
+      return newest;
+    };
     for (const entry of ctx.newObject.entries) {
       const tag = parsedTagOf(entry);
       if (!tag) continue;
@@ -81,11 +95,7 @@ export const LG404 = defineRule(
       let newestSeen: ParsedTag | undefined;
       for (const { name: cluster } of entry.clusters) {
         if (counterpart(ctx, entry, cluster, old)) continue;
-        const newest = entriesOn(old, cluster)
-          .map(parsedTagOf)
-          .filter((t): t is ParsedTag => t !== undefined)
-          .sort(compareTags)
-          .pop();
+        const newest = newestOn(cluster);
         if (!newest) continue;
         const jump = tag.major !== newest.major ? Infinity : tag.minor - newest.minor;
         if (tag.major < newest.major || jump <= MAX_MINOR_JUMP) continue;

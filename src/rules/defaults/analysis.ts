@@ -1,7 +1,8 @@
-import { counterpart, entriesOn } from "../../lifecycle/matching.js";
-import { entryPath, flagOn, identicalGateways, INSTALLATIONS_PATH, type Entry } from "../../lifecycle/model.js";
+import { counterpart } from "../../lifecycle/matching.js";
+import { entryPath, identityKey, INSTALLATIONS_PATH, sameGateway, type Entry } from "../../lifecycle/model.js";
 import { listNames } from "../messages.js";
 import { memo, type RuleContext } from "../types.js";
+import { sideSummaries, type Few } from "./summaries.js";
 
 /** What became of an installation that was default/active in the old object. */
 export type FlagFate =
@@ -14,12 +15,12 @@ export type FlagFate =
    * it never ran as a canary), or no revision that remains existed before (renamed in place, or
    * replaced wholesale).
    */
-  | { readonly kind: "swappedToNew"; readonly to: readonly Entry[]; readonly renamedTo: Entry | undefined }
-  | { readonly kind: "replaced"; readonly remaining: readonly Entry[]; readonly renamedTo: Entry | undefined }
+  | { readonly kind: "swappedToNew"; readonly to: Few; readonly renamedTo: Entry | undefined }
+  | { readonly kind: "replaced"; readonly remaining: Few; readonly renamedTo: Entry | undefined }
   /** LG207: removed in the same edit that made a pre-existing revision default/active. */
-  | { readonly kind: "switchedAndRemoved"; readonly to: readonly Entry[] }
+  | { readonly kind: "switchedAndRemoved"; readonly to: Few }
   /** LG208: removed while a pre-existing revision remains, and none is default/active now. */
-  | { readonly kind: "noneFlagged"; readonly remaining: readonly Entry[] }
+  | { readonly kind: "noneFlagged"; readonly remaining: Few }
   /** Removed, and another pre-existing installation was already default/active (a clean-up). */
   | { readonly kind: "alreadyCovered" };
 
@@ -29,16 +30,10 @@ export interface FlaggedInstallation {
   readonly fate: FlagFate;
 }
 
-/** The entry that took over from `oldEntry` under a new key in the same edit, if any. */
-function renamedEntry(ctx: RuleContext, oldEntry: Entry, cluster: string): Entry | undefined {
-  const candidates = entriesOn(ctx.newObject, cluster, oldEntry).filter((e) => !ctx.oldObject?.byKey.has(e.key));
-  return candidates.find((e) => e.index === oldEntry.index) ?? candidates[0];
-}
-
 /**
  * Follows every installation that was default/active in the old object into the new one. LG203,
- * LG204 (for flagged installations) and LG207 read this single analysis, so the three rules can
- * never disagree about what happened.
+ * LG207 and LG208 read this single analysis, so the rules can never disagree about what happened.
+ * Each installation costs the number of its gateway names: the clusters are summarised once.
  */
 export function flaggedInstallations(ctx: RuleContext): readonly FlaggedInstallation[] {
   return memo(ctx, "flaggedInstallations", computeFlagged);
@@ -51,6 +46,7 @@ function computeFlagged(ctx: RuleContext): FlaggedInstallation[] {
     for (const oldEntry of oldObject.entries) {
       for (const { name: cluster, flag } of oldEntry.clusters) {
         if (!flag) continue;
+        ctx.tick();
         result.push({ oldEntry, cluster, fate: fateOf(ctx, oldEntry, cluster) });
       }
     }
@@ -58,21 +54,21 @@ function computeFlagged(ctx: RuleContext): FlaggedInstallation[] {
   return result;
 }
 
+/** The entry that took over from `oldEntry` under a new key in the same edit, if any: the one at its place first. */
+function renamedEntry(ctx: RuleContext, oldEntry: Entry, cluster: string, newKeys: Few): Entry | undefined {
+  const atSamePlace = ctx.newObject.entries[oldEntry.index];
+  if (atSamePlace && atSamePlace.clusterFlags.has(cluster) && !ctx.oldObject?.byKey.has(atSamePlace.key) && sameGateway(atSamePlace, oldEntry)) return atSamePlace;
+  return newKeys.first[0];
+}
+
 function fateOf(ctx: RuleContext, oldEntry: Entry, cluster: string): FlagFate {
   if (counterpart(ctx, oldEntry, cluster, ctx.newObject)) return { kind: "kept" };
-  const remaining = entriesOn(ctx.newObject, cluster, oldEntry);
-  if (remaining.length === 0) return { kind: "uninstalled" };
-  const preExisting = remaining.filter((e) => counterpart(ctx, e, cluster, ctx.oldObject));
-  const flaggedNow = remaining.filter((e) => flagOn(e, cluster));
-  const addedFlagged = flaggedNow.filter((e) => !preExisting.includes(e));
-  if (addedFlagged.length > 0) return { kind: "swappedToNew", to: addedFlagged, renamedTo: renamedEntry(ctx, oldEntry, cluster) };
-  if (preExisting.length === 0) return { kind: "replaced", remaining, renamedTo: renamedEntry(ctx, oldEntry, cluster) };
-  if (flaggedNow.length === 0) return { kind: "noneFlagged", remaining: preExisting };
-  const switched = flaggedNow.filter((e) => {
-    const before = counterpart(ctx, e, cluster, ctx.oldObject);
-    return before !== undefined && !flagOn(before, cluster);
-  });
-  return switched.length > 0 ? { kind: "switchedAndRemoved", to: switched } : { kind: "alreadyCovered" };
+  const now = sideSummaries(ctx).newSide.on(cluster, oldEntry);
+  if (now.all.count === 0) return { kind: "uninstalled" };
+  if (now.addedFlagged.count > 0) return { kind: "swappedToNew", to: now.addedFlagged, renamedTo: renamedEntry(ctx, oldEntry, cluster, now.newKeys) };
+  if (now.preExisting.count === 0) return { kind: "replaced", remaining: now.all, renamedTo: renamedEntry(ctx, oldEntry, cluster, now.newKeys) };
+  if (now.flagged.count === 0) return { kind: "noneFlagged", remaining: now.preExisting };
+  return now.switched.count > 0 ? { kind: "switchedAndRemoved", to: now.switched } : { kind: "alreadyCovered" };
 }
 
 /**
@@ -80,7 +76,7 @@ function fateOf(ctx: RuleContext, oldEntry: Entry, cluster: string): FlagFate {
  * entry itself is still there, else the installations list.
  */
 export function removalPath(ctx: RuleContext, oldEntry: Entry): string {
-  const sameKey = ctx.newObject.byKey.get(oldEntry.key)?.find((e) => ctx.kind.short !== "GLM" || identicalGateways(e, oldEntry));
+  const sameKey = ctx.kind.short === "GLM" ? ctx.newObject.byKeyIdentity.get(identityKey(oldEntry.key, oldEntry)) : ctx.newObject.byKey.get(oldEntry.key)?.[0];
   return sameKey ? entryPath(sameKey, "clusters") : INSTALLATIONS_PATH;
 }
 
@@ -100,9 +96,9 @@ export interface AddedFlaggedInstallation {
   readonly entry: Entry;
   readonly cluster: string;
   /** Entries flagged on that cluster (for GLM: the same gateway) in the old object. */
-  readonly oldFlagged: readonly Entry[];
+  readonly oldFlagged: Few;
   /** Those of them still flagged there in the new object. */
-  readonly staying: readonly Entry[];
+  readonly staying: Few;
 }
 
 /**
@@ -111,18 +107,20 @@ export interface AddedFlaggedInstallation {
  * canary defaulting all read this one analysis.
  */
 export function addedFlaggedInstallations(ctx: RuleContext): readonly AddedFlaggedInstallation[] {
+  return memo(ctx, "addedFlaggedInstallations", computeAddedFlagged);
+}
+
+function computeAddedFlagged(ctx: RuleContext): AddedFlaggedInstallation[] {
   const old = ctx.oldObject;
   if (ctx.operation !== "UPDATE" || !old) return [];
+  const summaries = sideSummaries(ctx).oldSide;
   const result: AddedFlaggedInstallation[] = [];
   for (const entry of ctx.newObject.entries) {
     for (const { name: cluster, flag } of entry.clusters) {
       if (!flag || counterpart(ctx, entry, cluster, old)) continue;
-      const oldFlagged = entriesOn(old, cluster, entry).filter((e) => flagOn(e, cluster));
-      const staying = oldFlagged.filter((e) => {
-        const now = counterpart(ctx, e, cluster, ctx.newObject);
-        return now !== undefined && flagOn(now, cluster);
-      });
-      result.push({ entry, cluster, oldFlagged, staying });
+      ctx.tick();
+      const before = summaries.on(cluster, entry);
+      result.push({ entry, cluster, oldFlagged: before.flagged, staying: before.staying });
     }
   }
   return result;

@@ -1,9 +1,10 @@
 import { counterpart, entriesOn } from "../../lifecycle/matching.js";
-import { clusterNames, entryPath, flagOn, revisionLabel, sameGateway, type Entry } from "../../lifecycle/model.js";
+import { clusterNames, entryPath, flagOn, NAMELESS, revisionLabel, type Entry } from "../../lifecycle/model.js";
 import { shown } from "../../lifecycle/text.js";
-import { listNames } from "../messages.js";
+import { listNames, listRevisions } from "../messages.js";
 import { defineRule, type RuleContext } from "../types.js";
 import { addedFlaggedInstallations, flaggedInstallations, flagPath, gatewayLabel, removalPath } from "./analysis.js";
+import { sideSummaries } from "./summaries.js";
 
 const revs = (ctx: RuleContext, entries: readonly Entry[]): string => {
   const names = [...new Set(entries.map((e) => revisionLabel(e.key)))];
@@ -28,10 +29,14 @@ export const LG202 = defineRule(
   (ctx, report) => {
     for (const cluster of clusterNames(ctx.newObject)) {
       const active = entriesOn(ctx.newObject, cluster).filter((e) => flagOn(e, cluster));
-      const conflicting = active.filter((e, i) => active.some((other, j) => i !== j && sameGateway(e, other)));
+      // Active entries per gateway group: a group with two, or any besides a nameless one, conflict.
+      const perGroup = new Map<number, number>();
+      for (const e of active) perGroup.set(e.group, (perGroup.get(e.group) ?? 0) + 1);
+      const nameless = perGroup.get(NAMELESS) ?? 0;
+      const conflicting = active.filter((e) => (e.group === NAMELESS ? active.length >= 2 : (perGroup.get(e.group) ?? 0) >= 2 || nameless > 0));
       const last = conflicting[conflicting.length - 1];
       if (!last) continue;
-      const gateways = [...new Set(conflicting.flatMap((e) => e.gateways))];
+      const gateways = [...new Set(conflicting.slice(0, 4).flatMap((e) => e.gateways))];
       const which = gateways.length > 0 ? ` for gateway ${listNames(gateways, 2)}` : "";
       report(flagPath(ctx, last, cluster), `${shown(cluster)}: ${revs(ctx, conflicting)} are ${conflicting.length === 2 ? "both" : "all"} activeGateway${which}; keep one active per gateway.`);
     }
@@ -62,14 +67,14 @@ export const LG203 = defineRule(
           governedBy,
         );
       } else if (fate.kind === "swappedToNew") {
-        const to = listNames(fate.to.map((e) => revisionLabel(e.key)));
+        const to = listRevisions(fate.to);
         report(
           removalPath(ctx, oldEntry),
           `${where}: ${ctx.kind.flagAdjective} ${key} ${old} is removed in the edit that adds ${to} as ${flag}: it never ran as a canary. Keep ${old}, add ${to} with ${flag}: false, switch once verified.`,
           governedBy,
         );
       } else {
-        const to = listNames(fate.remaining.map((e) => revisionLabel(e.key)));
+        const to = listRevisions(fate.remaining);
         report(
           removalPath(ctx, oldEntry),
           `${where}: ${ctx.kind.flagAdjective} ${key} ${old} is replaced by ${to} in one edit. Keep ${old}, add ${to} beside it with ${flag}: false, switch once verified, then remove ${old}.`,
@@ -85,16 +90,18 @@ export const LG204 = defineRule(
   (ctx, report) => {
     const old = ctx.oldObject;
     if (!old) return;
+    const { newSide, oldSide } = sideSummaries(ctx);
     const seen = new Set<string>();
     for (const oldEntry of old.entries) {
       for (const { name: cluster } of oldEntry.clusters) {
-        if (entriesOn(ctx.newObject, cluster, oldEntry).length > 0 || counterpart(ctx, oldEntry, cluster, ctx.newObject)) continue;
+        ctx.tick();
+        if (newSide.on(cluster, oldEntry).all.count > 0 || counterpart(ctx, oldEntry, cluster, ctx.newObject)) continue;
         const identity = `${cluster}\u0000${ctx.kind.short === "GLM" ? oldEntry.gateways.join() : ""}`;
         if (seen.has(identity)) continue;
         seen.add(identity);
-        const removed = entriesOn(old, cluster, oldEntry);
+        const removed = oldSide.on(cluster, oldEntry).all;
         const what = ctx.kind.short === "GLM" ? `no gateway${gatewayLabel(oldEntry)} remains` : "no Istio revision remains";
-        report(removalPath(ctx, oldEntry), `${shown(cluster)}: ${what} after this edit (${revs(ctx, removed)} removed); Gloo uninstalls it there.`);
+        report(removalPath(ctx, oldEntry), `${shown(cluster)}: ${what} after this edit (${ctx.kind.keyField} ${listRevisions(removed)} removed); Gloo uninstalls it there.`);
       }
     }
   },
@@ -104,10 +111,10 @@ export const LG205 = defineRule(
   { id: "LG205", severity: "warn", operations: ["UPDATE"], summary: "The default/active flag moves to an entry this edit adds (it never ran as a canary)." },
   (ctx, report) => {
     for (const { entry, cluster, oldFlagged, staying } of addedFlaggedInstallations(ctx)) {
-      if (oldFlagged.length === 0 || staying.length > 0) continue;
+      if (oldFlagged.count === 0 || staying.count > 0) continue;
       report(
         flagPath(ctx, entry, cluster),
-        `${shown(cluster)}: ${ctx.kind.flagField} moves from ${listNames(oldFlagged.map((e) => revisionLabel(e.key)))} to ${revisionLabel(entry.key)}, which this edit adds and never ran as a canary.`,
+        `${shown(cluster)}: ${ctx.kind.flagField} moves from ${listRevisions(oldFlagged)} to ${revisionLabel(entry.key)}, which this edit adds and never ran as a canary.`,
       );
     }
   },
@@ -117,10 +124,10 @@ export const LG206 = defineRule(
   { id: "LG206", severity: "warn", operations: ["UPDATE"], summary: "An added entry is default/active on a cluster where a pre-existing entry stays default/active." },
   (ctx, report) => {
     for (const { entry, cluster, staying } of addedFlaggedInstallations(ctx)) {
-      if (staying.length === 0) continue;
+      if (staying.count === 0) continue;
       report(
         flagPath(ctx, entry, cluster),
-        `${shown(cluster)}: new ${ctx.kind.keyField} ${revisionLabel(entry.key)} is added with ${ctx.kind.flagField}: true while ${listNames(staying.map((e) => revisionLabel(e.key)))} stays ${ctx.kind.flagAdjective}; add the canary with ${ctx.kind.flagField}: false.`,
+        `${shown(cluster)}: new ${ctx.kind.keyField} ${revisionLabel(entry.key)} is added with ${ctx.kind.flagField}: true while ${listRevisions(staying)} stays ${ctx.kind.flagAdjective}; add the canary with ${ctx.kind.flagField}: false.`,
       );
     }
   },
@@ -144,7 +151,7 @@ export const LG207 = defineRule(
     for (const { oldEntry, cluster, fate } of flaggedInstallations(ctx)) {
       if (fate.kind !== "switchedAndRemoved") continue;
       const old = revisionLabel(oldEntry.key);
-      const to = listNames(fate.to.map((e) => revisionLabel(e.key)));
+      const to = listRevisions(fate.to);
       report(removalPath(ctx, oldEntry), `${shown(cluster)}: ${old} is removed in the edit that makes ${to} ${ctx.kind.flagAdjective}; ${strandedUsers(ctx, to, old)}.`);
     }
   },
@@ -166,7 +173,7 @@ export const LG208 = defineRule(
         report(removalPath(ctx, oldEntry), `${shown(cluster)}: active gatewayRevision ${old}${gatewayLabel(oldEntry)} is removed; no gateway revision is active there now.`);
         continue;
       }
-      const remaining = listNames(fate.remaining.map((e) => revisionLabel(e.key)));
+      const remaining = listRevisions(fate.remaining);
       report(
         removalPath(ctx, oldEntry),
         `${shown(cluster)}: default revision ${old} is removed and none is default now: istio-injection=enabled namespaces get no sidecar; ${strandedUsers(ctx, remaining, old)}.`,

@@ -1,5 +1,5 @@
 import { entryPath, identicalGateways } from "../../lifecycle/model.js";
-import { describeValue, firstDifference, formatPath, isEmpty, ownValue, type PathSegment } from "../../lifecycle/values.js";
+import { Comparer, describeValue, formatPath, isEmpty, ownValue, type PathSegment } from "../../lifecycle/values.js";
 import { installationLabel, listNames, waysOut } from "../messages.js";
 import { defineRule, memo, type Reporter, type RuleContext } from "../types.js";
 import { inPlacePairs, suggestRevision, type InPlacePair } from "./pairs.js";
@@ -37,6 +37,7 @@ function allDifferences(ctx: RuleContext): Difference[] {
 
 function computeDifferences(ctx: RuleContext): Difference[] {
   const found: Difference[] = [];
+  const comparer = new Comparer(ctx.tick);
   for (const pair of inPlacePairs(ctx)) {
     const oldSpec = pair.oldEntry.spec;
     const newSpec = pair.newEntry.spec;
@@ -44,7 +45,7 @@ function computeDifferences(ctx: RuleContext): Difference[] {
       if (IN_PLACE_KEYS.has(key)) return;
       const before = ownValue(oldSpec, key);
       const after = ownValue(newSpec, key);
-      const inner = firstDifference(before, after);
+      const inner = comparer.firstDifference(before, after);
       if (inner) found.push({ pair, key, inner, from: valueAt(before, inner), to: valueAt(after, inner) });
     };
     for (const key in newSpec) compare(key);

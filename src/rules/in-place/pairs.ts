@@ -26,15 +26,16 @@ function computePairs(ctx: RuleContext): InPlacePair[] {
   if (ctx.operation === "UPDATE" && ctx.oldObject) {
     for (const newEntry of ctx.newObject.entries) {
       if (newEntry.key === "") continue; // revisionless: every change is in place (LG401 warns)
-      const byOld = new Map<Entry, string[]>();
+      const byOld = new Map<Entry, Set<string>>();
       for (const { name } of newEntry.clusters) {
+        ctx.tick();
         const oldEntry = counterpart(ctx, newEntry, name, ctx.oldObject);
         if (!oldEntry) continue;
-        const clusters = byOld.get(oldEntry) ?? [];
-        if (!clusters.includes(name)) clusters.push(name);
-        byOld.set(oldEntry, clusters);
+        const clusters = byOld.get(oldEntry);
+        if (clusters) clusters.add(name);
+        else byOld.set(oldEntry, new Set([name]));
       }
-      for (const [oldEntry, clusters] of byOld) pairs.push({ newEntry, oldEntry, clusters });
+      for (const [oldEntry, clusters] of byOld) pairs.push({ newEntry, oldEntry, clusters: [...clusters] });
     }
   }
   return pairs;

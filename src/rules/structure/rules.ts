@@ -1,8 +1,8 @@
 import { shown } from "../../lifecycle/text.js";
-import { entriesWith, entryPath, revisionLabel, sameGateway, type Entry } from "../../lifecycle/model.js";
+import { entryPath, NAMELESS, revisionLabel, type Entry } from "../../lifecycle/model.js";
 import { parseTag } from "../../lifecycle/tags.js";
 import { listNames } from "../messages.js";
-import { defineRule } from "../types.js";
+import { defineRule, type RuleContext } from "../types.js";
 
 const both = ["CREATE", "UPDATE"] as const;
 
@@ -11,13 +11,9 @@ export const LG301 = defineRule(
   (ctx, report) => {
     const object = ctx.newObject;
     const key = ctx.kind.keyField;
+    const earliest = earliestHolders(ctx);
     for (const later of object.entries) {
-      // The earliest entry before this one that holds one of its installations, from the index.
-      let earlier: Entry | undefined;
-      for (const cluster of later.clusterFlags.keys()) {
-        const holder = entriesWith(object, later.key, cluster).find((e) => e.index < later.index && (ctx.kind.short !== "GLM" || sameGateway(e, later)));
-        if (holder && (!earlier || holder.index < earlier.index)) earlier = holder;
-      }
+      const earlier = earliest.get(later);
       if (!earlier) continue;
       const shared = later.clusters.filter((c) => earlier.clusterFlags.has(c.name));
       const first = shared[0];
@@ -31,6 +27,40 @@ export const LG301 = defineRule(
     }
   },
 );
+
+/**
+ * For each entry, the earliest entry before it that holds one of its installations (same key on a
+ * shared cluster; for GLM the same gateway). One pass over each (key, cluster) list keeps the
+ * first holder per gateway group, so a thousand entries of one installation cost a thousand steps.
+ */
+function earliestHolders(ctx: RuleContext): Map<Entry, Entry> {
+  const earliest = new Map<Entry, Entry>();
+  const gateways = ctx.kind.short === "GLM";
+  for (const byCluster of ctx.newObject.byInstallation.values()) {
+    for (const entries of byCluster.values()) {
+      const [first] = entries;
+      if (!first || entries.length < 2) continue;
+      const firstOfGroup = new Map<number, Entry>();
+      let firstNameless: Entry | undefined;
+      for (const entry of entries) {
+        ctx.tick();
+        let holder: Entry | undefined;
+        if (!gateways || entry.group === NAMELESS) holder = first === entry ? undefined : first;
+        else {
+          const sameGroup = firstOfGroup.get(entry.group);
+          holder = sameGroup && firstNameless ? (sameGroup.index < firstNameless.index ? sameGroup : firstNameless) : (sameGroup ?? firstNameless);
+        }
+        if (holder && holder !== entry) {
+          const known = earliest.get(entry);
+          if (!known || holder.index < known.index) earliest.set(entry, holder);
+        }
+        if (entry.group === NAMELESS) firstNameless ??= entry;
+        else if (!firstOfGroup.has(entry.group)) firstOfGroup.set(entry.group, entry);
+      }
+    }
+  }
+  return earliest;
+}
 
 export const LG302 = defineRule(
   { id: "LG302", severity: "deny", operations: both, summary: "One entry lists the same cluster name twice." },
