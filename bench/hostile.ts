@@ -141,3 +141,29 @@ export const HOSTILE_SHAPES: readonly HostileShape[] = [
     },
   },
 ];
+
+/** n for which the larger object of the shape is about `mib` MiB. */
+export function nFor(shape: HostileShape, mib: number): number {
+  const probe = shape.build(shape.perMiB);
+  const size = Math.max(JSON.stringify(probe.newObject).length, JSON.stringify(probe.oldObject ?? null).length) / 1048576;
+  return Math.max(1, Math.floor((shape.perMiB * mib) / size));
+}
+
+/** The AdmissionReview the API server would send for one build of a shape (a GitOps dry run). */
+export function hostileReview(shape: HostileShape, objects: { oldObject: unknown; newObject: unknown }, uid: string): string {
+  return JSON.stringify({
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: {
+      uid,
+      kind: { group: "admin.gloo.solo.io", version: "v2", kind: shape.kind },
+      name: "hostile",
+      namespace: "gloo-mesh",
+      operation: shape.operation,
+      object: objects.newObject,
+      oldObject: objects.oldObject,
+      dryRun: true,
+      options: { kind: "UpdateOptions", apiVersion: "meta.k8s.io/v1", fieldManager: "kustomize-controller" },
+    },
+  });
+}

@@ -13,10 +13,11 @@ import autocannon from "autocannon";
 import { writeDevCertificates } from "../src/certs/generate.js";
 import { evaluate, type EngineInput } from "../src/rules/engine.js";
 import { deniedUpdate, largeUpdate, review, typicalUpdate } from "./fixtures.js";
+import { HOSTILE_SHAPES, hostileReview, nFor } from "./hostile.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 /** The container's runtime flags (Dockerfile ENV NODE_OPTIONS), applied to both servers. */
-const NODE_OPTIONS = /^ENV NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(ROOT, "Dockerfile"), "utf8"))?.[1]?.trim() ?? "";
+const NODE_OPTIONS = /^ENV NODE_OPTIONS="?([^"\n]*)"?$/m.exec(readFileSync(join(ROOT, "Dockerfile"), "utf8"))?.[1]?.trim() ?? "";
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -95,6 +96,7 @@ interface LoadResult {
   readonly p99: number;
   readonly p999: number;
   readonly errors: number;
+  readonly refused: number;
   readonly requests: number;
 }
 
@@ -127,7 +129,8 @@ async function load(port: number, body: string, options: { durationS: number; ra
     p50: percentile(samples, 50),
     p99: percentile(samples, 99),
     p999: percentile(samples, 99.9),
-    errors: result.errors + result.timeouts + result.non2xx,
+    errors: result.errors + result.timeouts + result.non2xx - (result.statusCodeStats?.["429"]?.count ?? 0),
+    refused: result.statusCodeStats?.["429"]?.count ?? 0,
     requests: result.requests.total,
   };
 }
@@ -223,6 +226,32 @@ async function main(): Promise<void> {
   readyTimes.sort((a, b) => a - b);
   console.log(`start to /readyz 200: median ${fmt(percentile(readyTimes, 50), 0)} ms (of ${readyTimes.map((t) => fmt(t, 0)).join(", ")})`);
 
+  // Worst-case shapes end to end: a fresh server per shape and size, so peak RSS is that review's.
+  const worstRows: { shape: string; perObjectMiB: number; reviewBytes: number; medianMs: number; rss: number; allowed: boolean }[] = [];
+  for (const perObjectMiB of [0.5, 1.5]) {
+    for (const shape of HOSTILE_SHAPES) {
+      const body = hostileReview(shape, shape.build(nFor(shape, perObjectMiB)), "worst");
+      const server = await start("lifecycle-guard", tls);
+      const times: number[] = [];
+      let allowed = false;
+      for (let i = 0; i < 4; i++) {
+        const res = await post(server.port, body);
+        if (res.status !== 200) throw new Error(`${shape.name}: HTTP ${res.status} ${res.body.slice(0, 120)}`);
+        allowed = (JSON.parse(res.body) as { response: { allowed: boolean } }).response.allowed;
+        if (i > 0) times.push(res.ms);
+      }
+      const rss = server.peakRssMiB();
+      await server.stop();
+      if (allowed !== shape.expect.allowed) throw new Error(`${shape.name}: expected allowed=${shape.expect.allowed}`);
+      times.sort((a, b) => a - b);
+      worstRows.push({ shape: shape.name, perObjectMiB, reviewBytes: Buffer.byteLength(body), medianMs: percentile(times, 50), rss, allowed });
+      console.log(`worst case ${shape.name.padEnd(56)} ${kib(Buffer.byteLength(body)).padStart(10)}: median ${fmt(percentile(times, 50), 0)} ms, peak RSS ${fmt(rss, 0)} MiB`);
+    }
+  }
+  const worst3 = worstRows.filter((r) => r.perObjectMiB === 1.5);
+  const worstMs = Math.max(...worst3.map((r) => r.medianMs));
+  const worstRss = Math.max(...worst3.map((r) => r.rss));
+
   // The engine alone.
   const engineCases = [
     { name: "typical (a)", objects: typicalUpdate(), iterations: 20_000 },
@@ -246,6 +275,8 @@ async function main(): Promise<void> {
     { what: `${kib(Buffer.byteLength(big))} review end to end (median)`, target: "≤ 150 ms", value: `${fmt(percentile(bigTimes, 50), 1)} ms`, met: percentile(bigTimes, 50) <= 150 },
     { what: "peak RSS under load", target: "≤ 150 MiB", value: `${fmt(maxRss, 0)} MiB`, met: maxRss <= 150 },
     { what: "start to ready (median)", target: "≤ 1 s", value: `${fmt(percentile(readyTimes, 50), 0)} ms`, met: percentile(readyTimes, 50) <= 1000 },
+    { what: "slowest worst-case review of two 1.5 MiB objects (median)", target: "≤ 250 ms", value: `${fmt(worstMs, 0)} ms`, met: worstMs <= 250 },
+    { what: "peak RSS of a worst-case review of two 1.5 MiB objects", target: "≤ 400 MiB", value: `${fmt(worstRss, 0)} MiB`, met: worstRss <= 400 },
   ];
   console.log("\ntargets:");
   for (const t of targets) console.log(`  ${t.met ? "met   " : "MISSED"} ${t.what}: ${t.value} (target ${t.target})`);
@@ -265,13 +296,22 @@ async function main(): Promise<void> {
     "",
     "## Under load",
     "",
-    "| scenario | review size | server | req/s | vs baseline | p50 ms | p99 ms | p99.9 ms | peak RSS MiB | errors |",
-    "|---|---|---|---|---|---|---|---|---|---|",
-    ...rows.map((r) => `| ${r.scenario} | ${r.size} | ${r.target} | ${fmt(r.r.rps, 0)} | ${r.ratio === undefined ? "" : `${fmt(r.ratio * 100, 0)} %`} | ${fmt(r.r.p50, 2)} | ${fmt(r.r.p99, 2)} | ${fmt(r.r.p999, 2)} | ${fmt(r.rss, 0)} | ${r.r.errors} |`),
+    "| scenario | review size | server | req/s | vs baseline | p50 ms | p99 ms | p99.9 ms | peak RSS MiB | errors | refused (429) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
+    ...rows.map((r) => `| ${r.scenario} | ${r.size} | ${r.target} | ${fmt(r.r.rps, 0)} | ${r.ratio === undefined ? "" : `${fmt(r.ratio * 100, 0)} %`} | ${fmt(r.r.p50, 2)} | ${fmt(r.r.p99, 2)} | ${fmt(r.r.p999, 2)} | ${fmt(r.rss, 0)} | ${r.r.errors} | ${r.r.refused} |`),
     "",
+    `- refused (429): requests past \`MAX_IN_FLIGHT_BYTES\` (12 MiB): ${CONNECTIONS} connections each sending a review of the size shown; the bound keeps memory within the pod's limit (docs/reliability.md)`,
     `- p99 at half the baseline's maximum rate (${halfRate} req/s of (a)): **${fmt(halfLoad.p99, 2)} ms** (p50 ${fmt(halfLoad.p50, 2)} ms, p99.9 ${fmt(halfLoad.p999, 2)} ms, ${halfLoad.errors} errors)`,
     `- a ${kib(Buffer.byteLength(big))} review end to end (sequential, one keep-alive connection, 10 after 2 warm-ups): median **${fmt(percentile(bigTimes, 50), 1)} ms**, max ${fmt(bigTimes[bigTimes.length - 1] ?? NaN, 1)} ms`,
     `- start to \`/readyz\` 200 (process spawn to first 200, 5 starts): median **${fmt(percentile(readyTimes, 50), 0)} ms** (${readyTimes.map((t) => fmt(t, 0)).join(", ")})`,
+    "",
+    "## Worst-case shapes",
+    "",
+    "The shapes of `bench/hostile.ts` (the reliability suite checks that each grows linearly), sent as a GitOps dry run to a fresh server each: the median of three after one warm-up, and the process's peak RSS.",
+    "",
+    "| shape | per object | review | median ms | peak RSS MiB | decision |",
+    "|---|---|---|---|---|---|",
+    ...worstRows.map((r) => `| ${r.shape} | ${r.perObjectMiB} MiB | ${kib(r.reviewBytes)} | ${fmt(r.medianMs, 0)} | ${fmt(r.rss, 0)} | ${r.allowed ? "allowed" : "denied"} |`),
     "",
     "## The engine alone",
     "",

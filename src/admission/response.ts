@@ -59,16 +59,16 @@ export function causeOf(finding: Finding): StatusCause {
   };
 }
 
-/** The causes of a denial, at most MAX_CAUSES: the last one then counts the rest. */
-export function causesOf(denials: readonly Finding[]): StatusCause[] {
-  if (denials.length <= MAX_CAUSES) return denials.map(causeOf);
+/** The causes of a denial, at most MAX_CAUSES: the last one then counts the rest (including those no rule kept). */
+export function causesOf(denials: readonly Finding[], omitted = 0): StatusCause[] {
+  if (denials.length <= MAX_CAUSES && omitted === 0) return denials.map(causeOf);
   const shownCauses = denials.slice(0, MAX_CAUSES - 1).map(causeOf);
   const rest = denials.slice(MAX_CAUSES - 1);
   const ids = [...new Set(rest.map((f) => f.rule))].sort().join(", ");
   shownCauses.push({
     reason: "FieldValueForbidden",
     field: capText(escapeText(rest[0]?.field ?? ""), MAX_FIELD_CHARACTERS),
-    message: `and ${rest.length} more problems (${ids}); lifecycle-guard check --old/--new lists them all.`,
+    message: `and ${rest.length + omitted} more problems (${ids}); fix these and the rest follow the same way.`,
   });
   return shownCauses;
 }
@@ -156,7 +156,7 @@ export function encodeResponse(review: AdmissionReview, decision: Decision, extr
       },
     };
   } else if (!decision.allowed) {
-    const causes = causesOf(decision.denials);
+    const causes = causesOf(decision.denials, decision.omittedDenials);
     response = {
       ...base,
       status: {

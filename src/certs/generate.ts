@@ -10,6 +10,8 @@ import { join } from "node:path";
 x509.cryptoProvider.set(webcrypto as never);
 
 const ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
+/** RSA keys are for tests of what a server with an RSA certificate (a common choice) accepts. */
+const RSA_ALGORITHM = { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" } as const;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface KeyPairPem {
@@ -35,6 +37,8 @@ export interface CertificateOptions {
   readonly isCa?: boolean;
   /** clientAuth instead of serverAuth, for mTLS tests. */
   readonly client?: boolean;
+  /** The key of this certificate; ECDSA P-256 unless RSA is asked for. */
+  readonly keyAlgorithm?: "ECDSA" | "RSA";
 }
 
 async function exportKey(keys: webcrypto.CryptoKeyPair): Promise<string> {
@@ -45,7 +49,8 @@ async function exportKey(keys: webcrypto.CryptoKeyPair): Promise<string> {
 const withNewline = (pem: string): string => (pem.endsWith("\n") ? pem : `${pem}\n`);
 
 export async function issueCertificate(options: CertificateOptions): Promise<IssuedCertificate> {
-  const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
+  const own = options.keyAlgorithm === "RSA" ? RSA_ALGORITHM : ALGORITHM;
+  const keys = (await webcrypto.subtle.generateKey(own, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
   const serialNumber = `01${randomBytes(15).toString("hex")}`;
   const notBefore = options.notBefore ?? new Date(Date.now() - 5 * 60 * 1000);
   const notAfter = options.notAfter ?? new Date(Date.now() + 365 * DAY_MS);
@@ -74,10 +79,10 @@ export async function issueCertificate(options: CertificateOptions): Promise<Iss
         notAfter,
         publicKey: keys.publicKey,
         signingKey: options.issuer.keys.privateKey,
-        signingAlgorithm: ALGORITHM,
+        signingAlgorithm: options.issuer.keys.privateKey.algorithm.name === "ECDSA" ? ALGORITHM : RSA_ALGORITHM,
         extensions: [...extensions, await x509.AuthorityKeyIdentifierExtension.create(options.issuer.certificate)],
       })
-    : await x509.X509CertificateGenerator.createSelfSigned({ serialNumber, name, notBefore, notAfter, keys, signingAlgorithm: ALGORITHM, extensions });
+    : await x509.X509CertificateGenerator.createSelfSigned({ serialNumber, name, notBefore, notAfter, keys, signingAlgorithm: own, extensions });
 
   return { certPem: withNewline(certificate.toString("pem")), keyPem: withNewline(await exportKey(keys)), serialNumber, keys, certificate };
 }

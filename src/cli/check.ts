@@ -51,7 +51,7 @@ export function formatText(results: readonly CheckResult[]): string {
     } else {
       const where = object.namespace ? `namespace ${shown(object.namespace)}, ${operation}` : operation;
       lines.push(`The ${shown(object.kind)} "${shown(object.name)}" is denied (${where}):`);
-      for (const cause of causesOf(decision.denials)) lines.push(`${cause.field}: ${cause.message}`);
+      for (const cause of causesOf(decision.denials, decision.omittedDenials)) lines.push(`${cause.field}: ${cause.message}`);
     }
   }
   const denied = results.filter((r) => !r.decision.allowed).length;
@@ -72,7 +72,7 @@ export function formatJson(results: readonly CheckResult[]): string {
       operation,
       allowed: decision.allowed,
       rules: ruleIds(decision),
-      causes: causesOf(decision.denials),
+      causes: causesOf(decision.denials, decision.omittedDenials),
       warnings: warningTexts(decision),
       findings: decision.findings.map((f) => ({ rule: f.rule, severity: f.severity, field: f.field, message: f.message })),
       ...(decision.failure ? { error: decision.failure } : {}),

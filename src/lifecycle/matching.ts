@@ -47,32 +47,28 @@ function computeGlmPairing(oldObject: LifecycleObject | undefined, newObject: Li
     if (!byCluster) pairing.set(from, (byCluster = new Map()));
     byCluster.set(cluster, to);
   };
-  for (const [key, oldByCluster] of oldObject.byInstallation) {
-    const newByCluster = newObject.byInstallation.get(key);
-    if (!newByCluster) continue;
-    for (const [cluster, olds] of oldByCluster) {
-      const news = newByCluster.get(cluster);
-      if (!news) continue;
-      const oldIndex = new GatewayIndex(olds);
-      const newIndex = new GatewayIndex(news);
-      const lonelyOld: Entry[] = [];
-      const lonelyNew: Entry[] = [];
-      for (const entry of olds) {
-        const partner = newIndex.match(entry);
-        if (partner) link(entry, cluster, partner);
-        else lonelyOld.push(entry);
-      }
-      for (const entry of news) {
-        const partner = oldIndex.match(entry);
-        if (partner) link(entry, cluster, partner);
-        else lonelyNew.push(entry);
-      }
-      const [soleOld] = lonelyOld;
-      const [soleNew] = lonelyNew;
-      if (soleOld && soleNew && lonelyOld.length === 1 && lonelyNew.length === 1) {
-        link(soleOld, cluster, soleNew);
-        link(soleNew, cluster, soleOld);
-      }
+  for (const [id, { cluster, entries: olds }] of oldObject.byInstallation) {
+    const news = newObject.byInstallation.get(id)?.entries;
+    if (!news) continue;
+    const oldIndex = new GatewayIndex(olds);
+    const newIndex = new GatewayIndex(news);
+    const lonelyOld: Entry[] = [];
+    const lonelyNew: Entry[] = [];
+    for (const entry of olds) {
+      const partner = newIndex.match(entry);
+      if (partner) link(entry, cluster, partner);
+      else lonelyOld.push(entry);
+    }
+    for (const entry of news) {
+      const partner = oldIndex.match(entry);
+      if (partner) link(entry, cluster, partner);
+      else lonelyNew.push(entry);
+    }
+    const [soleOld] = lonelyOld;
+    const [soleNew] = lonelyNew;
+    if (soleOld && soleNew && lonelyOld.length === 1 && lonelyNew.length === 1) {
+      link(soleOld, cluster, soleNew);
+      link(soleNew, cluster, soleOld);
     }
   }
   return pairing;

@@ -41,6 +41,18 @@ export interface ShapeProblem {
   readonly message: string;
 }
 
+/** One (key, cluster) installation and the entries holding it, in list order. */
+export interface Installation {
+  readonly key: string;
+  readonly cluster: string;
+  readonly entries: Entry[];
+}
+
+/** The key of a (key, cluster) in byInstallation: one flat map, not a map per key. */
+export function installationKey(key: string, cluster: string): string {
+  return `${key}\u0000${cluster}`;
+}
+
 /** A lifecycle object as the rules see it. */
 export interface LifecycleObject {
   readonly kind: LifecycleKind;
@@ -50,9 +62,9 @@ export interface LifecycleObject {
   /** Entries holding each cluster, in list order (clusters in first-seen order). */
   readonly byCluster: ReadonlyMap<string, readonly Entry[]>;
   /** Entries holding each installation: key → cluster → entries, in list order. */
-  readonly byInstallation: ReadonlyMap<string, ReadonlyMap<string, readonly Entry[]>>;
-  /** Entries holding each cluster, by gateway group (NAMELESS included), in list order. */
-  readonly byClusterGroup: ReadonlyMap<string, ReadonlyMap<number, readonly Entry[]>>;
+  readonly byInstallation: ReadonlyMap<string, Installation>;
+  /** GLM: entries holding each cluster, by gateway group (NAMELESS included), in list order; see groupKey. Empty for ILM. */
+  readonly byGroupOnCluster: ReadonlyMap<string, readonly Entry[]>;
   /** The gateway group each gateway name belongs to (GLM). */
   readonly groupOfName: ReadonlyMap<string, number>;
   /** The first entry of each key and exact gateway identity. */
@@ -203,29 +215,30 @@ export function readLifecycleObject(kind: LifecycleKind, object: unknown): Lifec
 
   const byKey = new Map<string, Entry[]>();
   const byCluster = new Map<string, Entry[]>();
-  const byInstallation = new Map<string, Map<string, Entry[]>>();
+  const byInstallation = new Map<string, Installation>();
   const append = <K>(map: Map<K, Entry[]>, key: K, entry: Entry): void => {
     const list = map.get(key);
     if (list) list.push(entry);
     else map.set(key, [entry]);
   };
-  const byClusterGroup = new Map<string, Map<number, Entry[]>>();
+  const byGroupOnCluster = new Map<string, Entry[]>();
+  const gateways = kind.short === "GLM";
   const byKeyIdentity = new Map<string, Entry>();
   for (const entry of entries) {
     append(byKey, entry.key, entry);
     const identity = identityKey(entry.key, entry);
     if (!byKeyIdentity.has(identity)) byKeyIdentity.set(identity, entry);
-    let clustersOfKey = byInstallation.get(entry.key);
-    if (!clustersOfKey) byInstallation.set(entry.key, (clustersOfKey = new Map()));
+
     for (const cluster of entry.clusterFlags.keys()) {
       append(byCluster, cluster, entry);
-      append(clustersOfKey, cluster, entry);
-      let groups = byClusterGroup.get(cluster);
-      if (!groups) byClusterGroup.set(cluster, (groups = new Map()));
-      append(groups, entry.group, entry);
+      const id = installationKey(entry.key, cluster);
+      const installation = byInstallation.get(id);
+      if (installation) installation.entries.push(entry);
+      else byInstallation.set(id, { key: entry.key, cluster, entries: [entry] });
+      if (gateways) append(byGroupOnCluster, groupKey(entry.group, cluster), entry);
     }
   }
-  return { kind, entries, byKey, byCluster, byInstallation, byClusterGroup, groupOfName, byKeyIdentity, shapeProblem, annotations: annotationsOf(object) };
+  return { kind, entries, byKey, byCluster, byInstallation, byGroupOnCluster, groupOfName, byKeyIdentity, shapeProblem, annotations: annotationsOf(object) };
 }
 
 /** How a key reads in messages. */
@@ -236,6 +249,11 @@ export function revisionLabel(key: string): string {
 /** Whether two entries declare exactly the same gateways (an ingress and an east-west gateway of one revision differ). */
 export function identicalGateways(a: Entry, b: Entry): boolean {
   return a.gateways.length === b.gateways.length && a.gateways.every((g, i) => g === b.gateways[i]);
+}
+
+/** The key of a (gateway group, cluster) in byGroupOnCluster: one flat map, not a map per cluster. */
+export function groupKey(group: number, cluster: string): string {
+  return `${group}\u0000${cluster}`;
 }
 
 /** `key` and exact gateway identity, as one map key. */
@@ -300,5 +318,5 @@ export function clusterNames(object: LifecycleObject): string[] {
 
 /** Entries of `object` with `key` on `cluster`. */
 export function entriesWith(object: LifecycleObject, key: string, cluster: string): readonly Entry[] {
-  return object.byInstallation.get(key)?.get(cluster) ?? [];
+  return object.byInstallation.get(installationKey(key, cluster))?.entries ?? [];
 }

@@ -39,17 +39,30 @@ const SOLO_PATCH = /^patch(\d+)$/;
 const PRERELEASE = /^(alpha|beta|rc)(?:\.?(\d+))?$/;
 const VARIANT = /^[a-z][a-z0-9]*$/i;
 
-/** Tags repeat across entries and reviews; parsing each distinct one once keeps large objects linear. */
+/**
+ * Tags repeat across entries and reviews; parsing each distinct one once keeps large objects
+ * linear. Bounded by bytes, not only entries: a tag longer than any real one (they are under 60
+ * characters) is parsed but never kept, so the cache holds at most 4096 × 128 characters.
+ */
 const parsed = new Map<string, TagParse>();
 const PARSE_CACHE_LIMIT = 4096;
+const CACHEABLE_TAG_LENGTH = 128;
 
 export function parseTag(raw: string): TagParse {
   let result = parsed.get(raw);
   if (result) return result;
   result = parseTagUncached(raw);
+  if (raw.length > CACHEABLE_TAG_LENGTH) return result;
   if (parsed.size >= PARSE_CACHE_LIMIT) parsed.clear();
   parsed.set(raw, result);
   return result;
+}
+
+/** How many tags the parse cache holds, and their total length (for the reliability suite). */
+export function tagCacheSize(): { readonly entries: number; readonly characters: number } {
+  let characters = 0;
+  for (const key of parsed.keys()) characters += key.length;
+  return { entries: parsed.size, characters };
 }
 
 function parseTagUncached(raw: string): TagParse {

@@ -7,15 +7,27 @@
  * as `\uXXXX`, and long values are cut.
  */
 const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/gu;
+/**
+ * A cheap test that every text passes first (a plain character class, no Unicode properties): it
+ * matches every BMP character UNSAFE matches, and every surrogate (so astral format characters and
+ * lone surrogates go to the full pass). Most texts match nothing and are returned as they are.
+ */
+// eslint-disable-next-line no-control-regex -- these characters are the point
+const MAYBE_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]/;
 
 /** Values longer than this many characters are cut with `…`. */
 export const MAX_VALUE_CHARACTERS = 64;
 
-const escapeOne = (char: string): string => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
+/** `\uXXXX` for each UTF-16 unit: an astral format character is two of them, both written. */
+const escapeOne = (char: string): string => {
+  let out = "";
+  for (let i = 0; i < char.length; i++) out += `\\u${char.charCodeAt(i).toString(16).padStart(4, "0")}`;
+  return out;
+};
 
 /** Writes every unsafe character as `\uXXXX`; nothing is cut. */
 export function escapeText(text: string): string {
-  return text.replace(UNSAFE, escapeOne);
+  return MAYBE_UNSAFE.test(text) ? text.replace(UNSAFE, escapeOne) : text;
 }
 
 /** Whether a text holds a character `escapeText` would rewrite. */

@@ -54,6 +54,8 @@ export interface Decision {
   readonly kind?: LifecycleKind;
   /** Warnings that are not findings (e.g. that the cluster checks were skipped). */
   readonly notices?: readonly string[];
+  /** Denials beyond what each rule keeps (see KEPT_PER_RULE): counted in "and N more". */
+  readonly omittedDenials?: number;
 }
 
 /** The rule the deletion-protection setting turns off. */
@@ -181,11 +183,14 @@ export function evaluate(input: EngineInput, options: EngineOptions = {}): Decis
 
   const kept: Finding[] = [];
   const bypassed: Finding[] = [];
+  let omittedDenials = 0;
   for (const [index, rule] of toRun.entries()) {
     if (options.deadlinePassed?.()) return outOfTime(kind, kept, index, toRun.length);
     let findings: Finding[];
     try {
-      findings = rule.check(ctx, { bypassed });
+      const result = rule.check(ctx, { bypassed });
+      findings = result.findings;
+      if (rule.severity === "deny") omittedDenials += result.omitted;
     } catch (error) {
       if (error instanceof DeadlineExceeded) return outOfTime(kind, kept, index, toRun.length);
       const failure = { rule: rule.id, error: error instanceof Error ? error.message : String(error) };
@@ -198,5 +203,14 @@ export function evaluate(input: EngineInput, options: EngineOptions = {}): Decis
   const denials = findings.filter((f) => f.severity === "deny");
   const warnings = findings.filter((f) => f.severity === "warn");
   const notices = skippedClusterRules && !newObject.shapeProblem ? [CLUSTER_NOT_SYNCED_NOTICE] : [];
-  return { allowed: denials.length === 0, findings, denials, warnings, bypassed: uniqueFindings(bypassed), kind, ...(notices.length ? { notices } : {}) };
+  return {
+    allowed: denials.length === 0,
+    findings,
+    denials,
+    warnings,
+    bypassed: uniqueFindings(bypassed),
+    kind,
+    ...(notices.length ? { notices } : {}),
+    ...(omittedDenials > 0 ? { omittedDenials } : {}),
+  };
 }

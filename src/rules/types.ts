@@ -122,9 +122,22 @@ export interface RuleMeta {
   readonly kinds?: readonly ("ILM" | "GLM")[];
 }
 
-export interface Rule extends RuleMeta {
-  check(ctx: RuleContext, prior: PriorResults): Finding[];
+export interface RuleResult {
+  readonly findings: Finding[];
+  /** Findings past KEPT_PER_RULE that count (not bypassed): reported as "and N more". */
+  readonly omitted: number;
 }
+
+export interface Rule extends RuleMeta {
+  check(ctx: RuleContext, prior: PriorResults): RuleResult;
+}
+
+/**
+ * An answer names at most 20 causes; keeping more findings than that per rule only costs memory
+ * (renaming 40,000 defaults would keep 80,000 messages). The rest are counted, apart by whether
+ * skipUpgradeValidation bypasses them, so the decision and the count stay exact.
+ */
+export const KEPT_PER_RULE = 50;
 
 /** Declares a rule; `report` builds findings carrying the rule's id and severity. */
 export function defineRule(
@@ -135,11 +148,19 @@ export function defineRule(
     ...meta,
     check(ctx, prior) {
       const findings: Finding[] = [];
+      let keptCounting = 0;
+      let keptBypassed = 0;
+      let omitted = 0;
       const report: Reporter = (field, message, governedBy, about) => {
+        const bypassed = ctx.skipPolicy.honored && governedBy?.entry.skip === true;
+        if (bypassed ? keptBypassed++ >= KEPT_PER_RULE : keptCounting++ >= KEPT_PER_RULE) {
+          if (!bypassed) omitted++;
+          return;
+        }
         findings.push({ rule: meta.id, severity: meta.severity, field, message: `${meta.id} ${message}`, ...(governedBy ? { governedBy } : {}), ...(about ? { about } : {}) });
       };
       check(ctx, report, prior);
-      return findings;
+      return { findings, omitted };
     },
   };
 }

@@ -17,14 +17,34 @@ export interface WebhookAppOptions extends WebhookOptions {
   readonly tls?: TlsOptions;
   readonly keepAliveTimeoutMs?: number;
   readonly headersTimeoutMs?: number;
+  /** The whole request, headers and body, must arrive within this; a stalled body is cut (408). */
+  readonly requestTimeoutMs?: number;
+  /** Body bytes in flight at once; past it, 429 with Retry-After (see admission-gate.ts). */
+  readonly maxInFlightBytes?: number;
   /** True while draining: every response then closes its connection. */
   readonly isDraining?: () => boolean;
   readonly metrics?: Metrics;
 }
 
+/**
+ * TLS 1.3 as it is, and TLS 1.2 only with forward secrecy (ECDHE) and AEAD ciphers: no RSA key
+ * exchange, no CBC, no SHA-1 MACs. The API server's Go client offers all of these.
+ */
+export const CIPHERS = [
+  "TLS_AES_128_GCM_SHA256",
+  "TLS_AES_256_GCM_SHA384",
+  "TLS_CHACHA20_POLY1305_SHA256",
+  "ECDHE-ECDSA-AES128-GCM-SHA256",
+  "ECDHE-RSA-AES128-GCM-SHA256",
+  "ECDHE-ECDSA-AES256-GCM-SHA384",
+  "ECDHE-RSA-AES256-GCM-SHA384",
+  "ECDHE-ECDSA-CHACHA20-POLY1305",
+  "ECDHE-RSA-CHACHA20-POLY1305",
+].join(":");
+
 /** TLS settings shared by the listener and every certificate reload. */
-export function secureContextOptions(tls: TlsOptions): { cert: Buffer; key: Buffer; minVersion: "TLSv1.2"; ca?: Buffer } {
-  return { cert: tls.cert, key: tls.key, minVersion: "TLSv1.2", ...(tls.clientCa ? { ca: tls.clientCa } : {}) };
+export function secureContextOptions(tls: TlsOptions): { cert: Buffer; key: Buffer; minVersion: "TLSv1.2"; ciphers: string; honorCipherOrder: true; ca?: Buffer } {
+  return { cert: tls.cert, key: tls.key, minVersion: "TLSv1.2", ciphers: CIPHERS, honorCipherOrder: true, ...(tls.clientCa ? { ca: tls.clientCa } : {}) };
 }
 
 function plainMessage(error: FastifyError, bodyLimitBytes: number): string {
@@ -55,6 +75,9 @@ export async function buildWebhookApp(options: WebhookAppOptions): Promise<Fasti
     // request was measurable garbage at thousands of reviews per second.
     childLoggerFactory: (logger) => logger,
     bodyLimit: options.bodyLimitBytes,
+    // Fastify sets the server's requestTimeout from its own option (default 0, never), whatever
+    // the https options say; without it a body that stalls after the headers is held forever.
+    requestTimeout: options.requestTimeoutMs ?? Math.max(headersTimeout, 15_000),
     // `__proto__` and `constructor` are legal JSON keys, and a stored object may hold them in its
     // free-form parts: refusing them (Fastify's default) would make that object uneditable. JSON.parse
     // makes them own properties, which pollute nothing; the rules read keys with Object.hasOwn.
@@ -72,8 +95,7 @@ export async function buildWebhookApp(options: WebhookAppOptions): Promise<Fasti
             ...secureContextOptions(options.tls),
             ...(options.tls.clientCa ? { requestCert: true, rejectUnauthorized: true } : {}),
             headersTimeout,
-            requestTimeout: Math.max(headersTimeout, 30_000),
-            // Node enforces the two timeouts above only on this sweep (30 s by default).
+            // Node enforces the header and request timeouts only on this sweep (30 s by default).
             connectionsCheckingInterval: Math.min(1000, headersTimeout),
           },
         }
@@ -119,6 +141,10 @@ export async function buildWebhookApp(options: WebhookAppOptions): Promise<Fasti
       options.onRejected?.(status);
     },
     ...(options.deadline ? { deadline: options.deadline } : {}),
+    canaryDefaulting: options.canaryDefaulting ?? false,
+    ...(options.maxInFlightBytes
+      ? { gate: { maxInFlightBytes: options.maxInFlightBytes, bodyLimitBytes: options.bodyLimitBytes, onRefused: (status: number) => metrics?.recordBadRequest(status) } }
+      : {}),
   });
   return app;
 }

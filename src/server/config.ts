@@ -19,6 +19,10 @@ export interface ServerConfig {
   readonly keepAliveTimeoutMs: number;
   /** A client that has not sent its headers by then is disconnected. */
   readonly headersTimeoutMs: number;
+  /** The whole request must arrive within this; a body that stalls is cut with 408. */
+  readonly requestTimeoutMs: number;
+  /** Request body bytes being read or decided at once; past it a request gets 429. */
+  readonly maxInFlightBytes: number;
   /** After SIGTERM, keep accepting (answering with Connection: close) this long before closing the listener. */
   readonly shutdownDelayMs: number;
   /** Upper bound for in-flight reviews to finish after the listener closes. */
@@ -32,12 +36,20 @@ export interface ServerConfig {
   readonly eventDedupWindowMs: number;
   /** LG701: deny deleting a lifecycle manager that installs something, unless it is annotated. */
   readonly deletionProtection: boolean;
+  /** Serve POST /mutate; its MutatingWebhookConfiguration is an optional component, off by default. */
+  readonly canaryDefaulting: boolean;
 }
 
 export class ConfigError extends Error {}
 
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
-export const DEFAULT_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+/**
+ * The API server accepts objects up to 3 MiB (--max-request-bytes) and sends two per UPDATE
+ * review, plus the envelope: 7 MiB holds any review it can send, and nothing much larger.
+ */
+export const DEFAULT_BODY_LIMIT_BYTES = 7 * 1024 * 1024;
+/** Two of the largest reviews at once: each needs ~15x its size in memory while decided, within the 512 MiB the pod may use. */
+export const DEFAULT_MAX_IN_FLIGHT_BYTES = 12 * 1024 * 1024;
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -74,6 +86,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (events !== "on" && events !== "off") throw new ConfigError(`EVENTS must be on or off, got ${JSON.stringify(env.EVENTS)}`);
   const deletionProtection = (env.DELETION_PROTECTION ?? "on").toLowerCase();
   if (deletionProtection !== "on" && deletionProtection !== "off") throw new ConfigError(`DELETION_PROTECTION must be on or off, got ${JSON.stringify(env.DELETION_PROTECTION)}`);
+  const canaryDefaulting = (env.CANARY_DEFAULTING ?? "off").toLowerCase();
+  if (canaryDefaulting !== "on" && canaryDefaulting !== "off") throw new ConfigError(`CANARY_DEFAULTING must be on or off, got ${JSON.stringify(env.CANARY_DEFAULTING)}`);
   const onDeadline = (env.ON_DEADLINE ?? "deny").toLowerCase();
   if (onDeadline !== "deny" && onDeadline !== "allow") throw new ConfigError(`ON_DEADLINE must be deny or allow, got ${JSON.stringify(env.ON_DEADLINE)}`);
   return {
@@ -83,7 +97,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     tlsCertFile: env.TLS_CERT_FILE || "certs/tls.crt",
     tlsKeyFile: env.TLS_KEY_FILE || "certs/tls.key",
     tlsConfigured: Boolean(env.TLS_CERT_FILE || env.TLS_KEY_FILE),
-    bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", DEFAULT_BODY_LIMIT_BYTES, 8 * 1024 * 1024, 1024 * 1024 * 1024),
+    bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", DEFAULT_BODY_LIMIT_BYTES, 6 * 1024 * 1024, 64 * 1024 * 1024),
+    maxInFlightBytes: integer(env, "MAX_IN_FLIGHT_BYTES", DEFAULT_MAX_IN_FLIGHT_BYTES, 8 * 1024 * 1024, 1024 * 1024 * 1024),
+    requestTimeoutMs: integer(env, "REQUEST_TIMEOUT_MS", 15_000, 1000, 600_000),
     logLevel,
     skipPolicy: {
       mode: skipMode,
@@ -101,5 +117,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     events: events === "on",
     eventDedupWindowMs: integer(env, "EVENT_DEDUP_WINDOW_MS", 600_000, 0, 86_400_000),
     deletionProtection: deletionProtection === "on",
+    canaryDefaulting: canaryDefaulting === "on",
   };
 }

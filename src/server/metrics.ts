@@ -1,6 +1,9 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { DecisionRecord } from "./webhook.js";
 
+const KIND_LABELS: ReadonlySet<string> = new Set(["IstioLifecycleManager", "GatewayLifecycleManager"]);
+const OPERATION_LABELS: ReadonlySet<string> = new Set(["CREATE", "UPDATE", "DELETE", "CONNECT"]);
+
 /** Buckets from 50 µs: a typical decision takes well under a millisecond. */
 const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -107,7 +110,8 @@ export class Metrics {
   recordDecision(record: DecisionRecord): void {
     const decision = record.decision;
     const answer = record.allowed ? "allowed" : "denied";
-    this.requests.inc({ kind: record.kind || "unknown", operation: record.operation || "unknown", decision: answer, dry_run: String(record.dryRun) });
+    // Labels from closed sets only: a request's kind and operation are whatever the caller wrote.
+    this.requests.inc({ kind: KIND_LABELS.has(record.kind) ? record.kind : "other", operation: OPERATION_LABELS.has(record.operation) ? record.operation : "other", decision: answer, dry_run: String(record.dryRun) });
     for (const finding of decision.findings) this.findings.inc({ rule: finding.rule, severity: finding.severity });
     if (decision.failure) this.ruleErrors.inc({ rule: decision.failure.rule });
     if (decision.deadlineExceeded) this.deadlines.inc({ answer });

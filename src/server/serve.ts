@@ -155,9 +155,12 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       tls: { cert: initial.cert, key: initial.key, ...(clientCa ? { clientCa } : {}) },
       keepAliveTimeoutMs: config.keepAliveTimeoutMs,
       headersTimeoutMs: config.headersTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      maxInFlightBytes: config.maxInFlightBytes,
       isDraining: () => state.draining,
       metrics,
       deadline: { fraction: config.deadlineFraction, onDeadline: config.onDeadline },
+      canaryDefaulting: config.canaryDefaulting,
       ...(recorder ? { onDecision: eventFor(recorder) } : {}),
       engineOptions: overrides.engineOptions ? () => ({ ...baseEngineOptions, ...overrides.engineOptions?.() }) : () => baseEngineOptions,
     });

@@ -4,6 +4,7 @@ import { decodeReview, engineInputOf, type AdmissionReview } from "../admission/
 import { canaryDefaulting } from "../mutation/canary-defaulting.js";
 import { escapeText, shown } from "../lifecycle/text.js";
 import { evaluate, type Decision, type EngineOptions } from "../rules/engine.js";
+import { installAdmissionGate, type GateOptions } from "./admission-gate.js";
 import { DEFAULT_TIMEOUT_MS, parseGoDuration } from "./deadline.js";
 
 export const VALIDATE_PATH = "/validate";
@@ -34,6 +35,10 @@ export interface WebhookOptions {
   readonly onRejected?: (status: number) => void;
   /** Share of the API server's ?timeout= to use, and the answer when it runs out. */
   readonly deadline?: { readonly fraction: number; readonly onDeadline: "deny" | "allow" };
+  /** Serve POST /mutate (canary defaulting). Off unless its webhook is installed too. */
+  readonly canaryDefaulting?: boolean;
+  /** Bounds what is read: see admission-gate.ts. Absent in tests that do not exercise it. */
+  readonly gate?: GateOptions;
 }
 
 const OTHER_METHODS = ["GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"] as const;
@@ -57,6 +62,7 @@ function objectMeta(object: unknown): { apiVersion: string; uid: string | undefi
 export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app: FastifyInstance, options) => {
   // A text/plain body is not an AdmissionReview: let it fall to 415 rather than reach the handler.
   app.removeContentTypeParser(["text/plain"]);
+  if (options.gate) installAdmissionGate(app, options.gate);
 
   /** Both routes take the same envelope: a body that is not an AdmissionReview is a plain 400. */
   const decodeOrReject = (request: FastifyRequest, reply: FastifyReply): AdmissionReview | undefined => {
@@ -127,7 +133,8 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app: Fas
     return reply.type("application/json; charset=utf-8").send(response);
   });
 
-  app.post(MUTATE_PATH, async (request, reply) => {
+  const served = options.canaryDefaulting ? [VALIDATE_PATH, MUTATE_PATH] : [VALIDATE_PATH];
+  if (options.canaryDefaulting) app.post(MUTATE_PATH, async (request, reply) => {
     const started = process.hrtime.bigint();
     const review = decodeOrReject(request, reply);
     if (!review) return reply;
@@ -150,5 +157,5 @@ export const webhookRoutes: FastifyPluginAsync<WebhookOptions> = async (app: Fas
     );
     return reply.type("application/json; charset=utf-8").send(response);
   });
-  for (const url of [VALIDATE_PATH, MUTATE_PATH]) app.route({ method: [...OTHER_METHODS], url, handler: (_request, reply) => methodNotAllowed(reply, url) });
+  for (const url of served) app.route({ method: [...OTHER_METHODS], url, handler: (_request, reply) => methodNotAllowed(reply, url) });
 };

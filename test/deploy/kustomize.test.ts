@@ -11,6 +11,7 @@ import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from "kubernetes-m
 import { Namespace, Service, ServiceAccount } from "kubernetes-models/v1";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/server/config.js";
 import { buildOpsApp } from "../../src/server/ops.js";
 import { MUTATE_PATH, VALIDATE_PATH } from "../../src/server/webhook.js";
 import { webhookTestApp } from "../helpers/app.js";
@@ -203,9 +204,18 @@ describe.runIf(haveKubectl)("kubectl kustomize examples/canary-defaulting (the o
     expect(hook.name.split(".").length).toBeGreaterThanOrEqual(3);
     expect(hook.clientConfig.service).toEqual({ name: service.metadata.name, namespace: service.metadata.namespace, path: MUTATE_PATH, port: 443 });
     expect(mutating.metadata.annotations["cert-manager.io/inject-ca-from"]).toBe(`${serving.metadata.namespace}/${serving.metadata.name}`);
-    const { app } = await webhookTestApp();
+    // The component switches the route on in the server it installs: CANARY_DEFAULTING=on.
+    const container = find(objects, "Deployment").spec.template.spec.containers[0] as K8sObject;
+    expect(container.env).toContainEqual({ name: "CANARY_DEFAULTING", value: "on" });
+    const config = loadConfig(Object.fromEntries((container.env as { name: string; value?: string }[]).filter((e) => e.value !== undefined).map((e) => [e.name, e.value])));
+    const { app } = await webhookTestApp({}, "info", { canaryDefaulting: config.canaryDefaulting });
     expect((await app.inject({ method: "POST", url: hook.clientConfig.service.path, payload: patchUpgradeReview() })).statusCode).toBe(200);
     await app.close();
+  });
+
+  it("leaves /mutate unserved in the base install (no CANARY_DEFAULTING)", () => {
+    const base = find(render("."), "Deployment").spec.template.spec.containers[0] as K8sObject;
+    expect((base.env as { name: string }[]).map((e) => e.name)).not.toContain("CANARY_DEFAULTING");
   });
 
   it("only sees UPDATEs, has no side effects, and fails open (the validating webhook still guards)", () => {

@@ -11,8 +11,8 @@ export interface TestApp {
 }
 
 /** The webhook application with an in-memory log, for `inject` tests. */
-export async function webhookTestApp(engineOptions: EngineOptions = {}, level = "info"): Promise<TestApp> {
+export async function webhookTestApp(engineOptions: EngineOptions = {}, level = "info", options: { canaryDefaulting?: boolean } = {}): Promise<TestApp> {
   const { logger, lines: logs } = capturedLogger(level);
-  const app = await buildWebhookApp({ logger, bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES, engineOptions: () => engineOptions });
+  const app = await buildWebhookApp({ logger, bodyLimitBytes: DEFAULT_BODY_LIMIT_BYTES, engineOptions: () => engineOptions, canaryDefaulting: options.canaryDefaulting ?? false });
   return { app, logs };
 }

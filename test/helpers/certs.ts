@@ -5,7 +5,7 @@ import { issueCertificate, type IssuedCertificate } from "../../src/certs/genera
 export interface TestPki {
   readonly ca: IssuedCertificate;
   /** A serving certificate for localhost/127.0.0.1 signed by `ca`. */
-  issue(options?: { notBefore?: Date; notAfter?: Date; client?: boolean; commonName?: string }): Promise<IssuedCertificate>;
+  issue(options?: { notBefore?: Date; notAfter?: Date; client?: boolean; commonName?: string; keyAlgorithm?: "ECDSA" | "RSA" }): Promise<IssuedCertificate>;
 }
 
 export async function testPki(): Promise<TestPki> {
@@ -20,6 +20,7 @@ export async function testPki(): Promise<TestPki> {
         ...(options.client ? { client: true } : {}),
         ...(options.notBefore ? { notBefore: options.notBefore } : {}),
         ...(options.notAfter ? { notAfter: options.notAfter } : {}),
+        ...(options.keyAlgorithm ? { keyAlgorithm: options.keyAlgorithm } : {}),
       }),
   };
 }

@@ -10,7 +10,9 @@ describe("server configuration", () => {
       tlsCertFile: "certs/tls.crt",
       tlsKeyFile: "certs/tls.key",
       tlsConfigured: false,
-      bodyLimitBytes: 16 * 1024 * 1024,
+      bodyLimitBytes: 7 * 1024 * 1024,
+      maxInFlightBytes: 12 * 1024 * 1024,
+      requestTimeoutMs: 15_000,
       logLevel: "info",
       skipPolicy: { mode: "honor", users: [], groups: [] },
       clientCaFile: undefined,
@@ -24,6 +26,7 @@ describe("server configuration", () => {
       events: true,
       eventDedupWindowMs: 600_000,
       deletionProtection: true,
+      canaryDefaulting: false,
     });
   });
 
@@ -51,7 +54,7 @@ describe("server configuration", () => {
     [{ PORT: "https" }, "PORT must be an integer"],
     [{ PORT: "70000" }, "PORT must be an integer from 0 to 65535"],
     [{ PORT: "8443", OPS_PORT: "8443" }, "PORT and OPS_PORT must differ"],
-    [{ BODY_LIMIT_BYTES: "1048576" }, "BODY_LIMIT_BYTES must be an integer from 8388608"],
+    [{ BODY_LIMIT_BYTES: "1048576" }, "BODY_LIMIT_BYTES must be an integer from 6291456"],
     [{ LOG_LEVEL: "verbose" }, "LOG_LEVEL must be one of"],
     [{ SKIP_UPGRADE_VALIDATION: "sometimes" }, "SKIP_UPGRADE_VALIDATION must be honor or ignore"],
     [{ DEADLINE_FRACTION: "1.5" }, "DEADLINE_FRACTION must be a number from 0.1 to 0.95"],

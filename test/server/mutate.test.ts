@@ -6,7 +6,7 @@ import { fixture, ilmEntry, ilmReview } from "../helpers/reviews.js";
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await webhookTestApp();
+  t = await webhookTestApp({}, "info", { canaryDefaulting: true });
 });
 afterAll(async () => t.app.close());
 
@@ -108,5 +108,46 @@ describe("POST /mutate: safe canary defaulting", () => {
   it("rejects a body that is not an AdmissionReview with 400, and other methods with 405", async () => {
     expect((await t.app.inject({ method: "POST", url: "/mutate", payload: { kind: "Pod" } })).statusCode).toBe(400);
     expect((await t.app.inject({ method: "GET", url: "/mutate" })).statusCode).toBe(405);
+  });
+});
+
+describe("POST /mutate writes its patch directly", () => {
+  it("is not served unless CANARY_DEFAULTING is on", async () => {
+    const off = await webhookTestApp();
+    try {
+      const res = await off.app.inject({ method: "POST", url: "/mutate", payload: canaryAddedAsDefault() });
+      expect(res.statusCode).toBe(404);
+      expect((await off.app.inject({ method: "POST", url: "/validate", payload: canaryAddedAsDefault() })).statusCode).toBe(200);
+    } finally {
+      await off.app.close();
+    }
+  });
+
+  it("answers the shape that blew up a generic diff (300 defaults kept, 300 added) with one replace per added entry", async () => {
+    const kept = Array.from({ length: 300 }, (_, i) => ilmEntry(`k${i}`, "1.23.4", { clusters: [`c${i}`] }));
+    const added = Array.from({ length: 300 }, (_, i) => ilmEntry(`n${i}`, "1.24.2", { clusters: [`c${i}`] }));
+    const review = ilmReview({ oldInstallations: kept, newInstallations: [...kept, ...added] }) as { request: { object: { spec: { installations: { clusters: { defaultRevision?: boolean }[] }[] } } } };
+    const response = await mutate(review);
+    const operations = JSON.parse(Buffer.from(response.patch ?? "", "base64").toString("utf8")) as { op: string; path: string; value: unknown }[];
+    expect(operations).toHaveLength(300);
+    expect(operations[0]).toEqual({ op: "replace", path: "/spec/installations/300/clusters/0/defaultRevision", value: false });
+    expect(new Set(operations.map((o) => o.op))).toEqual(new Set(["replace"]));
+    const patched = applied(review, response) as typeof review.request.object;
+    expect(patched.spec.installations.slice(300).every((e) => e.clusters[0]?.defaultRevision === false)).toBe(true);
+    expect(patched.spec.installations.slice(0, 300).every((e) => e.clusters[0]?.defaultRevision === true)).toBe(true);
+  });
+
+  it("adds the flag where a cluster listing of the canary has none but the entry is flagged through another listing", async () => {
+    const review = ilmReview({
+      oldInstallations: [ilmEntry("1-23", "1.23.4")],
+      newInstallations: [ilmEntry("1-23", "1.23.4"), { revision: "1-24", clusters: [{ name: "cluster1", defaultRevision: true }, { name: "cluster1" }], istioOperatorSpec: { tag: "1.24.2" } }],
+    }) as { request: { object: unknown } };
+    const response = await mutate(review);
+    const operations = JSON.parse(Buffer.from(response.patch ?? "", "base64").toString("utf8")) as { op: string; path: string }[];
+    expect(operations).toEqual([
+      { op: "replace", path: "/spec/installations/1/clusters/0/defaultRevision", value: false },
+      { op: "add", path: "/spec/installations/1/clusters/1/defaultRevision", value: false },
+    ]);
+    applied(review as never, response);
   });
 });

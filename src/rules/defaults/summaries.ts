@@ -1,5 +1,5 @@
 import { counterpart } from "../../lifecycle/matching.js";
-import { flagOn, NAMELESS, type Entry, type LifecycleObject } from "../../lifecycle/model.js";
+import { flagOn, groupKey, NAMELESS, type Entry, type LifecycleObject } from "../../lifecycle/model.js";
 import type { RuleContext } from "../types.js";
 
 /** A count and the first few members (lowest list index first), enough to name them in a message. */
@@ -132,8 +132,7 @@ class Summaries<T extends object> {
 
   on(cluster: string, like?: Entry): T {
     const object = this.object;
-    const groups = object?.byClusterGroup.get(cluster);
-    if (!object || !groups) return this.empty;
+    if (!object || !object.byCluster.has(cluster)) return this.empty;
     const wanted = groupsLike(object, like);
     if (!wanted) {
       let whole = this.byCluster.get(cluster);
@@ -142,9 +141,9 @@ class Summaries<T extends object> {
     }
     const parts: T[] = [];
     for (const group of wanted) {
-      const entries = groups.get(group);
+      const key = groupKey(group, cluster);
+      const entries = object.byGroupOnCluster.get(key);
       if (!entries) continue;
-      const key = `${cluster}\u0000${group}`;
       let part = this.byGroup.get(key);
       if (!part) this.byGroup.set(key, (part = this.summarise(cluster, entries)));
       parts.push(part);

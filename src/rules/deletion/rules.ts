@@ -36,17 +36,15 @@ export const LG701 = defineRule(
       return;
     }
     if (stored.annotations.get(ALLOW_DELETE_ANNOTATION) === "true") return;
-    const revisions: string[] = [];
+    const revisions = new Set<string>();
     const clusters = new Set<string>();
-    let installations = 0;
-    for (const [key, byCluster] of stored.byInstallation) {
-      if (byCluster.size === 0) continue;
-      revisions.push(revisionLabel(key));
-      installations += byCluster.size;
-      for (const cluster of byCluster.keys()) clusters.add(cluster);
+    for (const { key, cluster } of stored.byInstallation.values()) {
+      revisions.add(key);
+      clusters.add(cluster);
     }
+    const installations = stored.byInstallation.size;
     if (installations === 0) return;
-    const what = `${ctx.kind.keyField}${revisions.length === 1 ? "" : "s"} ${listNames(revisions)} from ${listNames([...clusters])}`;
+    const what = `${ctx.kind.keyField}${revisions.size === 1 ? "" : "s"} ${listNames([...revisions].map(revisionLabel))} from ${listNames([...clusters])}`;
     report(
       ANNOTATION_FIELD,
       `deleting it uninstalls ${what} (${installations} installation${installations === 1 ? "" : "s"}). If intended: ${allowDeleteCommand(ctx)}, then delete.`,

@@ -36,27 +36,25 @@ export const LG301 = defineRule(
 function earliestHolders(ctx: RuleContext): Map<Entry, Entry> {
   const earliest = new Map<Entry, Entry>();
   const gateways = ctx.kind.short === "GLM";
-  for (const byCluster of ctx.newObject.byInstallation.values()) {
-    for (const entries of byCluster.values()) {
-      const [first] = entries;
-      if (!first || entries.length < 2) continue;
-      const firstOfGroup = new Map<number, Entry>();
-      let firstNameless: Entry | undefined;
-      for (const entry of entries) {
-        ctx.tick();
-        let holder: Entry | undefined;
-        if (!gateways || entry.group === NAMELESS) holder = first === entry ? undefined : first;
-        else {
-          const sameGroup = firstOfGroup.get(entry.group);
-          holder = sameGroup && firstNameless ? (sameGroup.index < firstNameless.index ? sameGroup : firstNameless) : (sameGroup ?? firstNameless);
-        }
-        if (holder && holder !== entry) {
-          const known = earliest.get(entry);
-          if (!known || holder.index < known.index) earliest.set(entry, holder);
-        }
-        if (entry.group === NAMELESS) firstNameless ??= entry;
-        else if (!firstOfGroup.has(entry.group)) firstOfGroup.set(entry.group, entry);
+  for (const { entries } of ctx.newObject.byInstallation.values()) {
+    const [first] = entries;
+    if (!first || entries.length < 2) continue;
+    const firstOfGroup = new Map<number, Entry>();
+    let firstNameless: Entry | undefined;
+    for (const entry of entries) {
+      ctx.tick();
+      let holder: Entry | undefined;
+      if (!gateways || entry.group === NAMELESS) holder = first === entry ? undefined : first;
+      else {
+        const sameGroup = firstOfGroup.get(entry.group);
+        holder = sameGroup && firstNameless ? (sameGroup.index < firstNameless.index ? sameGroup : firstNameless) : (sameGroup ?? firstNameless);
       }
+      if (holder && holder !== entry) {
+        const known = earliest.get(entry);
+        if (!known || holder.index < known.index) earliest.set(entry, holder);
+      }
+      if (entry.group === NAMELESS) firstNameless ??= entry;
+      else if (!firstOfGroup.has(entry.group)) firstOfGroup.set(entry.group, entry);
     }
   }
   return earliest;
