@@ -1,63 +1,135 @@
 #!/usr/bin/env node
-import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../server/config.js";
-import { InputError } from "./load.js";
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { ConfigError } from "../server/config.js";
+import { SeverityOverrideError } from "../rules/severity-policy.js";
+import { InputError } from "./input.js";
 
-const USAGE = `lifecycle-guard: admission webhook that guards Istio upgrades managed by Gloo lifecycle managers
+const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
-Usage:
-  lifecycle-guard serve
-      Serve POST /validate over HTTPS (PORT, TLS_CERT_FILE, TLS_KEY_FILE) and /healthz, /readyz
-      over HTTP (OPS_PORT). See the README for every setting.
-  lifecycle-guard check [--old FILE] --new FILE [--output text|json] [--skip-upgrade-validation honor|ignore] [--cluster]
-      Decide a change offline, as the webhook would. FILEs are YAML (multi-document) or JSON;
-      objects are paired by kind, namespace and name; without --old every object is a CREATE.
-      --cluster also runs the cross-object rules (LG501-LG503) against the lifecycle managers in
-      the cluster of the current kube context (read-only: it lists them once).
-      Exit 0: allowed (warnings allowed). 1: denied. 2: usage or input error.
-  lifecycle-guard rules [--markdown]
-      List the rules.
-  lifecycle-guard dev-certs [--dir DIR]
-      Write a development CA and a localhost serving certificate (default dir: certs).
-`;
+/** A usage problem: one line, pointing at the command's --help; exit 2. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command: string,
+  ) {
+    super(message);
+  }
+}
 
-class UsageError extends Error {}
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-async function check(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      old: { type: "string" },
-      new: { type: "string" },
-      output: { type: "string", short: "o", default: "text" },
-      "skip-upgrade-validation": { type: "string", default: "honor" },
-      cluster: { type: "boolean", default: false },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-  if (!values.new) throw new UsageError("check needs --new FILE");
-  if (values.output !== "text" && values.output !== "json") throw new UsageError(`--output must be text or json, got ${values.output}`);
-  const skip = values["skip-upgrade-validation"];
-  if (skip !== "honor" && skip !== "ignore") throw new UsageError(`--skip-upgrade-validation must be honor or ignore, got ${skip}`);
+function program(): Command {
+  const root = new Command("lifecycle-guard")
+    .description("Admission webhook and CLI that guard Istio upgrades managed by Gloo lifecycle managers.")
+    .version(VERSION, "-v, --version", "print the version")
+    .helpOption("-h, --help", "show help for a command")
+    .showSuggestionAfterError(true)
+    .configureOutput({ outputError: () => {} })
+    .exitOverride();
+
+  root
+    .command("serve")
+    .description("Serve POST /validate (and, with CANARY_DEFAULTING=on, /mutate) over HTTPS, and /healthz, /readyz, /metrics over HTTP. Every setting is an environment variable: see the README's configuration table.")
+    .action(async () => {
+      process.exitCode = await serve();
+    });
+
+  root
+    .command("check")
+    .description("Decide a change offline, as the webhook would, before it is merged.")
+    .option("--old <path...>", "what is live now: files, directories (*.yaml, *.yml, *.json, recursively) or - for stdin, e.g. `kubectl get istiolifecyclemanagers,gatewaylifecyclemanagers -A -o yaml`", collect)
+    .requiredOption("--new <path...>", "the proposed objects: files, directories or - for stdin (e.g. `kustomize build . | lifecycle-guard check --new -`)", collect)
+    .option("-n, --namespace <ns>", "the namespace of objects that name none, as kubectl apply -n would set it")
+    .addOption(new Option("-o, --output <format>", "output format").choices(["text", "json", "sarif", "junit"]).default("text"))
+    .option("--severity <overrides>", "per-rule levels, e.g. LG207=deny,LG304=off (LG1xx and LG305 always deny)")
+    .addOption(new Option("--skip-upgrade-validation <mode>", "honor or ignore skipUpgradeValidation: true on entries").choices(["honor", "ignore"]).default("honor"))
+    .option("--cluster", "also run the cross-object rules LG501–LG503 against the lifecycle managers of the current kube context (listed once, read-only)", false)
+    .addHelpText(
+      "after",
+      "\nObjects are paired by kind, namespace and name; an object without a namespace takes --namespace, or pairs with the one object of its kind and name on the other side. Without --old every object is a CREATE.\nExit codes: 0 allowed (warnings allowed), 1 denied, 2 usage or input error.",
+    )
+    .action(async (options: CheckFlags) => {
+      process.exitCode = await check(options);
+    });
+
+  root
+    .command("rules")
+    .description("List the rules, or explain one: what it checks, why, an example, the fix and the bypass.")
+    .argument("[id]", "a rule id, e.g. LG102")
+    .option("--markdown", "print docs/rules.md (every rule, explained)", false)
+    .action(async (id: string | undefined, options: { markdown: boolean }) => {
+      const { findRule, ruleText, rulesMarkdown, rulesTable } = await import("./rules-doc.js");
+      if (id === undefined) {
+        process.stdout.write(options.markdown ? rulesMarkdown() : rulesTable());
+        return;
+      }
+      const rule = findRule(id);
+      if (!rule) throw new UsageError(`unknown rule ${JSON.stringify(id)}; lifecycle-guard rules lists them`, "rules");
+      process.stdout.write(ruleText(rule));
+    });
+
+  root
+    .command("dev-certs")
+    .description("Write a development CA and a localhost serving certificate.")
+    .option("--dir <dir>", "where to write ca.crt, tls.crt and tls.key", "certs")
+    .action(async (options: { dir: string }) => {
+      const { writeDevCertificates } = await import("../certs/generate.js");
+      const files = await writeDevCertificates(options.dir);
+      process.stdout.write(`wrote ${files.caFile}, ${files.certFile}, ${files.keyFile}\n`);
+    });
+
+  return root;
+}
+
+interface CheckFlags {
+  readonly old?: string[];
+  readonly new: string[];
+  readonly namespace?: string;
+  readonly output: "text" | "json" | "sarif" | "junit";
+  readonly severity?: string;
+  readonly skipUpgradeValidation: "honor" | "ignore";
+  readonly cluster: boolean;
+}
+
+async function check(flags: CheckFlags): Promise<number> {
+  const { parseSeverityOverrides } = await import("../rules/severity-policy.js");
+  let severities;
+  try {
+    severities = parseSeverityOverrides(flags.severity);
+  } catch (error) {
+    throw new UsageError(`--severity: ${(error as Error).message}`, "check");
+  }
+  if ([...(flags.old ?? []), ...flags.new].filter((p) => p === "-").length > 1) throw new UsageError("stdin (-) can be read once: give it to --old or --new, not both", "check");
   // Subcommands load only what they use: `check` in a CI pipeline should not pay for the server.
-  const { formatJson, formatText, runCheck } = await import("./check.js");
-  let cluster = {};
-  if (values.cluster) {
+  const { loadInput } = await import("./input.js");
+  const { formatJson, formatJunit, formatSarif, formatText, runCheck } = await import("./check.js");
+  const [oldSet, newSet] = await Promise.all([flags.old ? loadInput(flags.old) : Promise.resolve(undefined), loadInput(flags.new)]);
+  let cluster;
+  if (flags.cluster) {
     const { loadCurrentContext } = await import("../cluster/config.js");
     const { listClusterView } = await import("../cluster/snapshot.js");
     try {
-      cluster = { cluster: await listClusterView(loadCurrentContext()), clusterAware: true };
+      cluster = await listClusterView(loadCurrentContext());
     } catch (error) {
       throw new InputError(`--cluster: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  const results = await runCheck(values.old, values.new, { skipPolicy: { mode: skip, users: [], groups: [] }, ...cluster });
-  process.stdout.write(values.output === "json" ? formatJson(results) : formatText(results));
-  return results.every((r) => r.decision.allowed) ? 0 : 1;
+  const report = runCheck(
+    { old: oldSet, new: newSet },
+    {
+      engine: { skipPolicy: { mode: flags.skipUpgradeValidation, users: [], groups: [] }, severities },
+      ...(flags.namespace ? { namespace: flags.namespace } : {}),
+      ...(cluster ? { cluster } : {}),
+    },
+  );
+  const output = { text: () => formatText(report), json: () => formatJson(report), sarif: () => formatSarif(report, VERSION), junit: () => formatJunit(report) }[flags.output];
+  process.stdout.write(output());
+  return report.results.every((r) => r.decision.allowed) ? 0 : 1;
 }
 
 async function serve(): Promise<number> {
+  const { loadConfig } = await import("../server/config.js");
   const config = loadConfig();
   const { createLogger, flushLogs, startServer } = await import("../server/serve.js");
   const logger = createLogger(config.logLevel);
@@ -67,6 +139,7 @@ async function serve(): Promise<number> {
   } catch (error) {
     logger.fatal({ err: error }, `cannot start: ${error instanceof Error ? error.message : String(error)}`);
     flushLogs(logger);
+    if (error instanceof ConfigError) process.stderr.write(`lifecycle-guard: ${error.message}\n`);
     return 1;
   }
   const running = server;
@@ -86,50 +159,38 @@ async function serve(): Promise<number> {
   };
   process.once("SIGTERM", () => stop("SIGTERM"));
   process.once("SIGINT", () => stop("SIGINT"));
-  return -1; // keep running until a signal
+  return 0;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case "serve":
-      return serve();
-    case "check":
-      return check(rest);
-    case "rules": {
-      const { values } = parseArgs({ args: rest, options: { markdown: { type: "boolean", default: false } }, strict: true });
-      const { rulesMarkdown, rulesTable } = await import("./rules-doc.js");
-      process.stdout.write(values.markdown ? rulesMarkdown() : rulesTable());
-      return 0;
+/** Which command a failed parse was about, for the pointer to its --help. */
+function commandOf(argv: readonly string[]): string {
+  const name = argv.find((a) => !a.startsWith("-"));
+  return name && ["serve", "check", "rules", "dev-certs"].includes(name) ? ` ${name}` : "";
+}
+
+async function main(argv: string[]): Promise<void> {
+  const root = program();
+  try {
+    if (argv.length === 0) throw new UsageError("no command given", "");
+    await root.parseAsync(argv, { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end the parse with exit code 0 after printing.
+      if (error.exitCode === 0 || error.code === "commander.helpDisplayed" || error.code === "commander.version") return;
+      const message = error.message.replace(/^error: /, "");
+      process.stderr.write(`lifecycle-guard: ${message} (see lifecycle-guard${commandOf(argv)} --help)\n`);
+      process.exitCode = 2;
+    } else if (error instanceof UsageError) {
+      process.stderr.write(`lifecycle-guard: ${error.message} (see lifecycle-guard${error.command ? ` ${error.command}` : ""} --help)\n`);
+      process.exitCode = 2;
+    } else if (error instanceof InputError || error instanceof ConfigError || error instanceof SeverityOverrideError) {
+      process.stderr.write(`lifecycle-guard: ${error.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`lifecycle-guard: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 2;
     }
-    case "dev-certs": {
-      const { values } = parseArgs({ args: rest, options: { dir: { type: "string", default: "certs" } }, strict: true });
-      const { writeDevCertificates } = await import("../certs/generate.js");
-      const files = await writeDevCertificates(values.dir);
-      process.stdout.write(`wrote ${files.caFile}, ${files.certFile}, ${files.keyFile}\n`);
-      return 0;
-    }
-    case "help":
-    case "--help":
-    case "-h":
-      process.stdout.write(USAGE);
-      return 0;
-    case undefined:
-      throw new UsageError("no command given");
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) process.exitCode = code;
-  },
-  (error: unknown) => {
-    const usage = error instanceof UsageError || (error instanceof Error && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"));
-    if (usage) process.stderr.write(`lifecycle-guard: ${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
-    else if (error instanceof InputError || error instanceof ConfigError) process.stderr.write(`lifecycle-guard: ${error.message}\n`);
-    else process.stderr.write(`lifecycle-guard: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 2;
-  },
-);
+await main(process.argv.slice(2));

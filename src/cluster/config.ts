@@ -19,7 +19,13 @@ export function loadClusterConnection(env: NodeJS.ProcessEnv = process.env, toke
   const file = (env.KUBECONFIG ?? "").split(delimiter).find((f) => f !== "");
   if (file) {
     const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(file);
+    try {
+      kubeConfig.loadFromFile(file);
+    } catch (error) {
+      throw new Error(`KUBECONFIG ${file} cannot be loaded: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    // A file without a usable current context would keep the cache retrying forever, never synced.
+    if (!kubeConfig.getCurrentCluster()) throw new Error(`KUBECONFIG ${file} has no current context with a cluster (context ${JSON.stringify(kubeConfig.getCurrentContext())})`);
     return { kubeConfig, source: `KUBECONFIG ${file} (context ${kubeConfig.getCurrentContext()})` };
   }
   return { kubeConfig: undefined, reason: NO_CONNECTION_REASON };

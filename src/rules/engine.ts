@@ -27,6 +27,8 @@ export interface EngineOptions {
   readonly clusterAware?: boolean;
   /** LG701: deny deleting a lifecycle manager that still installs something. On unless false. */
   readonly deletionProtection?: boolean;
+  /** The operator's severity per rule (`off` removes it); see severity-policy.ts. */
+  readonly severities?: ReadonlyMap<string, "deny" | "warn" | "off">;
   /**
    * Asked before each rule: true when the answer is due now. Rules are short and synchronous, so
    * checking between them bounds the overrun to one rule. The shell supplies the clock.
@@ -174,7 +176,8 @@ export function evaluate(input: EngineInput, options: EngineOptions = {}): Decis
   const newObject = ctx.newObject;
 
   const registered = applicableRules(options.rules ?? RULES, ctx.operation, kind.short);
-  const applicable = options.deletionProtection === false ? registered.filter((r) => r.id !== DELETION_RULE) : registered;
+  const severities = options.severities;
+  const applicable = registered.filter((r) => !(r.id === DELETION_RULE && options.deletionProtection === false) && severities?.get(r.id) !== "off");
   // Cross-object rules run only on a synced cluster view: stale data must never deny.
   const rules = ctx.cluster.synced ? applicable : applicable.filter((r) => !r.needsCluster);
   const skippedClusterRules = ctx.clusterAware && rules.length < applicable.length;
@@ -189,8 +192,10 @@ export function evaluate(input: EngineInput, options: EngineOptions = {}): Decis
     let findings: Finding[];
     try {
       const result = rule.check(ctx, { bypassed });
-      findings = result.findings;
-      if (rule.severity === "deny") omittedDenials += result.omitted;
+      const level = severities?.get(rule.id);
+      // A warn rule raised to deny denies with the same message (and the other way round).
+      findings = level && level !== "off" && level !== rule.severity ? result.findings.map((f) => ({ ...f, severity: level })) : result.findings;
+      if ((level ?? rule.severity) === "deny") omittedDenials += result.omitted;
     } catch (error) {
       if (error instanceof DeadlineExceeded) return outOfTime(kind, kept, index, toRun.length);
       const failure = { rule: rule.id, error: error instanceof Error ? error.message : String(error) };

@@ -108,11 +108,23 @@ export interface PriorResults {
   readonly bypassed: readonly Finding[];
 }
 
+/** The full explanation of a rule: `lifecycle-guard rules <ID>` and docs/rules.md print it. */
+export interface RuleDoc {
+  /** Why the rule exists, in the upgrade guide's words where it has them. */
+  readonly why: string;
+  /** A change that triggers the rule (YAML, the relevant lines), and what to do instead. */
+  readonly example?: { readonly before: string; readonly after: string; readonly instead?: string };
+  readonly fix: string;
+  /** How to get past it deliberately; the default is worked out from the rule's kind. */
+  readonly bypass?: string;
+}
+
 export interface RuleMeta {
   readonly id: string;
   readonly severity: Severity;
   /** One line, for docs and `lifecycle-guard rules`. */
   readonly summary: string;
+  readonly doc: RuleDoc;
   readonly operations: readonly Operation[];
   /** Rules a skipped entry bypasses (LG1xx, LG203). */
   readonly skippable?: boolean;

@@ -1,3 +1,8 @@
+import { X509Certificate } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
+import { isIP } from "node:net";
+import { delimiter } from "node:path";
+import { parseSeverityOverrides, SeverityOverrideError, type SeverityOverrides } from "../rules/severity-policy.js";
 import type { SkipPolicy } from "../rules/skip-policy.js";
 
 /** Everything the server reads from its environment, validated once at start-up. */
@@ -38,6 +43,8 @@ export interface ServerConfig {
   readonly deletionProtection: boolean;
   /** Serve POST /mutate; its MutatingWebhookConfiguration is an optional component, off by default. */
   readonly canaryDefaulting: boolean;
+  /** RULE_SEVERITY: the operator's level per rule. */
+  readonly severities: SeverityOverrides;
 }
 
 export class ConfigError extends Error {}
@@ -74,6 +81,27 @@ function list(raw: string | undefined): string[] {
     .filter((s) => s !== "");
 }
 
+/** A file a setting names must exist and be readable now, not when it is first used. */
+function readableFile(name: string, path: string): void {
+  try {
+    if (!statSync(path).isFile()) throw new ConfigError(`${name} ${path} is not a file`);
+    readFileSync(path, { flag: "r" }).subarray(0, 0);
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(`${name} ${path} cannot be read (${code === "ENOENT" ? "no such file" : (code ?? String(error))})`);
+  }
+}
+
+/** HOST is an IP address or a host name; `999.1.1.1` is neither. */
+function host(env: NodeJS.ProcessEnv): string {
+  const value = env.HOST || "0.0.0.0";
+  const looksNumeric = /^[\d.]+$/.test(value);
+  const hostName = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/.test(value);
+  if (isIP(value) || (!looksNumeric && hostName)) return value;
+  throw new ConfigError(`HOST must be an IP address or a host name, got ${JSON.stringify(value)}`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const logLevel = (env.LOG_LEVEL ?? "info").toLowerCase();
   if (!LOG_LEVELS.has(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${[...LOG_LEVELS].join(", ")}, got ${JSON.stringify(env.LOG_LEVEL)}`);
@@ -84,6 +112,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (port !== 0 && port === opsPort) throw new ConfigError(`PORT and OPS_PORT must differ (both ${port})`);
   const events = (env.EVENTS ?? "on").toLowerCase();
   if (events !== "on" && events !== "off") throw new ConfigError(`EVENTS must be on or off, got ${JSON.stringify(env.EVENTS)}`);
+  const skipUsers = list(env.SKIP_UPGRADE_VALIDATION_USERS);
+  const skipGroups = list(env.SKIP_UPGRADE_VALIDATION_GROUPS);
+  if (skipMode === "ignore" && (skipUsers.length > 0 || skipGroups.length > 0)) {
+    throw new ConfigError("SKIP_UPGRADE_VALIDATION=ignore never honors the flag, so SKIP_UPGRADE_VALIDATION_USERS/_GROUPS can never apply: unset them, or use honor with the lists");
+  }
+  const clientCaFile = env.CLIENT_CA_FILE || undefined;
+  if (clientCaFile) {
+    readableFile("CLIENT_CA_FILE", clientCaFile);
+    try {
+      new X509Certificate(readFileSync(clientCaFile));
+    } catch (error) {
+      throw new ConfigError(`CLIENT_CA_FILE ${clientCaFile} is not a PEM certificate (${(error as Error).message})`);
+    }
+  }
+  // The server watches the first file KUBECONFIG names (see cluster/config.ts): it must be there.
+  const kubeconfig = (env.KUBECONFIG ?? "").split(delimiter).find((f) => f !== "");
+  if (kubeconfig) readableFile("KUBECONFIG", kubeconfig);
+  let severities: SeverityOverrides;
+  try {
+    severities = parseSeverityOverrides(env.RULE_SEVERITY);
+  } catch (error) {
+    if (error instanceof SeverityOverrideError) throw new ConfigError(`RULE_SEVERITY: ${error.message}`);
+    throw error;
+  }
   const deletionProtection = (env.DELETION_PROTECTION ?? "on").toLowerCase();
   if (deletionProtection !== "on" && deletionProtection !== "off") throw new ConfigError(`DELETION_PROTECTION must be on or off, got ${JSON.stringify(env.DELETION_PROTECTION)}`);
   const canaryDefaulting = (env.CANARY_DEFAULTING ?? "off").toLowerCase();
@@ -91,7 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const onDeadline = (env.ON_DEADLINE ?? "deny").toLowerCase();
   if (onDeadline !== "deny" && onDeadline !== "allow") throw new ConfigError(`ON_DEADLINE must be deny or allow, got ${JSON.stringify(env.ON_DEADLINE)}`);
   return {
-    host: env.HOST || "0.0.0.0",
+    host: host(env),
     port,
     opsPort,
     tlsCertFile: env.TLS_CERT_FILE || "certs/tls.crt",
@@ -101,12 +153,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     maxInFlightBytes: integer(env, "MAX_IN_FLIGHT_BYTES", DEFAULT_MAX_IN_FLIGHT_BYTES, 8 * 1024 * 1024, 1024 * 1024 * 1024),
     requestTimeoutMs: integer(env, "REQUEST_TIMEOUT_MS", 15_000, 1000, 600_000),
     logLevel,
-    skipPolicy: {
-      mode: skipMode,
-      users: list(env.SKIP_UPGRADE_VALIDATION_USERS),
-      groups: list(env.SKIP_UPGRADE_VALIDATION_GROUPS),
-    },
-    clientCaFile: env.CLIENT_CA_FILE || undefined,
+    skipPolicy: { mode: skipMode, users: skipUsers, groups: skipGroups },
+    clientCaFile,
     certReloadIntervalMs: integer(env, "CERT_RELOAD_INTERVAL_MS", 5000, 100, 3_600_000),
     keepAliveTimeoutMs: integer(env, "KEEP_ALIVE_TIMEOUT_MS", 120_000, 1000, 3_600_000),
     headersTimeoutMs: integer(env, "HEADERS_TIMEOUT_MS", 10_000, 1000, 600_000),
@@ -118,5 +166,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     eventDedupWindowMs: integer(env, "EVENT_DEDUP_WINDOW_MS", 600_000, 0, 86_400_000),
     deletionProtection: deletionProtection === "on",
     canaryDefaulting: canaryDefaulting === "on",
+    severities,
   };
 }

@@ -10,7 +10,7 @@ import type { EventRecorder } from "../cluster/events.js";
 import type { EngineOptions } from "../rules/engine.js";
 import { buildWebhookApp, secureContextOptions } from "./app.js";
 import { CertificateWatcher, type ServingCertificate } from "./certificates.js";
-import type { ServerConfig } from "./config.js";
+import { ConfigError, type ServerConfig } from "./config.js";
 import { Metrics } from "./metrics.js";
 import { buildOpsApp } from "./ops.js";
 import { loadServingCertificate } from "./tls.js";
@@ -66,6 +66,16 @@ export function flushLogs(logger: Logger): void {
   }
 }
 
+/** A listener that cannot bind says which settings to look at, not a stack trace. */
+async function listenOrExplain(app: FastifyInstance, host: string, port: number, portVariable: string): Promise<void> {
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(`cannot listen on HOST ${host} ${portVariable} ${port}: ${code ?? (error as Error).message}`);
+  }
+}
+
 /** Between closing the listener and closing idle connections: time for requests on the wire. */
 const CLOSE_GRACE_MS = 250;
 
@@ -114,7 +124,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
     },
     metrics,
   );
-  await ops.listen({ host: config.host, port: config.opsPort });
+  await listenOrExplain(ops, config.host, config.opsPort, "OPS_PORT");
 
   // The cluster cache and Events are optional: without a connection the server judges each
   // object alone. /readyz never waits for the cache.
@@ -148,7 +158,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
   try {
     const initial = await loadServingCertificate(config, logger);
     const clientCa = config.clientCaFile ? await readFile(config.clientCaFile) : undefined;
-    const baseEngineOptions: EngineOptions = { skipPolicy: config.skipPolicy, deletionProtection: config.deletionProtection, ...(cache ? { cluster: cache.view, clusterAware: true } : {}) };
+    const baseEngineOptions: EngineOptions = { skipPolicy: config.skipPolicy, deletionProtection: config.deletionProtection, severities: config.severities, ...(cache ? { cluster: cache.view, clusterAware: true } : {}) };
     webhook = await buildWebhookApp({
       logger,
       bodyLimitBytes: config.bodyLimitBytes,
@@ -164,7 +174,7 @@ export async function startServer(config: ServerConfig, logger: Logger = createL
       ...(recorder ? { onDecision: eventFor(recorder) } : {}),
       engineOptions: overrides.engineOptions ? () => ({ ...baseEngineOptions, ...overrides.engineOptions?.() }) : () => baseEngineOptions,
     });
-    await webhook.listen({ host: config.host, port: config.port });
+    await listenOrExplain(webhook, config.host, config.port, "PORT");
     const httpsServer = webhook.server as unknown as HttpsServer;
     watcher = new CertificateWatcher({
       certFile: config.tlsCertFile,

@@ -185,7 +185,7 @@ describe("lifecycle-guard check --cluster", () => {
       await writeFile(file, dump(lifecycleObject("ILM", [ilmEntry("1-23", "1.23.4")])));
       const result = await run(["check", "--new", file, "--cluster"], { ...process.env, KUBECONFIG: kubeconfig });
       expect(result.status).toBe(0);
-      expect(result.stdout).toContain("Warning: LG501 cluster1: IstioLifecycleManager gloo-mesh/istiod-legacy makes revision 1-22 default");
+      expect(result.stdout).toMatch(/proposed\.yaml:\d+: warning: LG501 cluster1: IstioLifecycleManager gloo-mesh\/istiod-legacy makes revision 1-22 default/);
       const without = await run(["check", "--new", file], { ...process.env, KUBECONFIG: kubeconfig });
       expect(without.stdout).not.toContain("LG501");
       await api.stop();

@@ -27,6 +27,7 @@ describe("server configuration", () => {
       eventDedupWindowMs: 600_000,
       deletionProtection: true,
       canaryDefaulting: false,
+      severities: new Map(),
     });
   });
 
@@ -64,5 +65,17 @@ describe("server configuration", () => {
   ])("rejects %j", (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
+describe("RULE_SEVERITY", () => {
+  it("reads per-rule levels and refuses what the spec forbids, naming the variable", () => {
+    expect([...loadConfig({ RULE_SEVERITY: "LG207=deny, lg304=off,LG401=warn" }).severities]).toEqual([
+      ["LG207", "deny"],
+      ["LG304", "off"],
+      ["LG401", "warn"],
+    ]);
+    expect(() => loadConfig({ RULE_SEVERITY: "LG305=warn" })).toThrow(/RULE_SEVERITY: LG305 cannot be set to warn/);
+    expect(() => loadConfig({ RULE_SEVERITY: "LG207" })).toThrow(/RULE_SEVERITY: "LG207" is not ID=LEVEL/);
   });
 });

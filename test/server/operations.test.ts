@@ -146,7 +146,7 @@ describe("readiness", () => {
 });
 
 describe("the deadline", () => {
-  const slow = defineRule({ id: "LG998", severity: "warn", operations: ["CREATE", "UPDATE"], summary: "slow" }, () => {
+  const slow = defineRule({ id: "LG998", severity: "warn", operations: ["CREATE", "UPDATE"], summary: "slow", doc: { why: "a test rule", fix: "none" } }, () => {
     const until = Date.now() + 150;
     while (Date.now() < until) {
       // busy: a rule stuck on the CPU, as a pathological object would make one

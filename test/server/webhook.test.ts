@@ -130,7 +130,7 @@ describe("what is not a decision", () => {
   });
 
   it("turns a rule that throws into a 500-coded denial naming the rule, and keeps serving", async () => {
-    const broken = defineRule({ id: "LG999", severity: "deny", operations: ["CREATE", "UPDATE"], summary: "throws" }, () => {
+    const broken = defineRule({ id: "LG999", severity: "deny", operations: ["CREATE", "UPDATE"], summary: "throws", doc: { why: "a test rule", fix: "none" } }, () => {
       throw new Error("boom");
     });
     const failing = await webhookTestApp({ rules: [...RULES, broken] });

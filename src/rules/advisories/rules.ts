@@ -7,7 +7,7 @@ import { listNames } from "../messages.js";
 import { defineRule } from "../types.js";
 
 export const LG401 = defineRule(
-  { id: "LG401", severity: "warn", operations: ["CREATE", "UPDATE"], summary: "The object has a revisionless entry: for testing only, every change is applied in place." },
+  { id: "LG401", severity: "warn", operations: ["CREATE", "UPDATE"], summary: "The object has a revisionless entry: for testing only, every change is applied in place.", doc: { why: "The guide: \"Revisionless (testing only): ... in-place upgrades are triggered when you apply changes to any field\". lifecycle-guard cannot protect a revisionless entry.", example: {"before": "- clusters: [{name: cluster1}]   # no revision", "after": ""}, fix: "Use revisioned entries outside of testing." } },
   (ctx, report) => {
     const entry = ctx.newObject.entries.find((e) => e.key === "");
     if (!entry) return;
@@ -16,7 +16,7 @@ export const LG401 = defineRule(
 );
 
 export const LG402 = defineRule(
-  { id: "LG402", severity: "warn", operations: ["UPDATE"], summary: "An entry is skipped (skipUpgradeValidation: true) and upgrade rules were bypassed: names the bypassed rules." },
+  { id: "LG402", severity: "warn", operations: ["UPDATE"], summary: "An entry is skipped (skipUpgradeValidation: true) and upgrade rules were bypassed: names the bypassed rules.", doc: { why: "skipUpgradeValidation: true makes Gloo (and lifecycle-guard) apply a change in place that would otherwise need a canary. Many repositories set it permanently, which silently disables every check; so each bypass is reported.", example: {"before": "", "after": "skipUpgradeValidation: true"}, fix: "Remove skipUpgradeValidation once the deliberate change is applied; operators can make the webhook ignore it (SKIP_UPGRADE_VALIDATION=ignore) or honor it only for listed users." } },
   (ctx, report, prior) => {
     const byEntry = new Map<Entry, { object: "old" | "new"; rules: Set<string> }>();
     for (const finding of prior.bypassed) {
@@ -45,7 +45,7 @@ export const LG403 = defineRule(
     severity: "warn",
     kinds: ["ILM"],
     operations: ["CREATE", "UPDATE"],
-    summary: "Several revisions on one cluster use discoverySelectors: IGNORE_REVISIONS_FOR_VIRTUAL_DESTINATION_TRANSLATION is needed.",
+    summary: "Several revisions on one cluster use discoverySelectors: IGNORE_REVISIONS_FOR_VIRTUAL_DESTINATION_TRANSLATION is needed.", doc: { why: "The guide: \"If you plan to run multiple revisions of Istio in your cluster and use discoverySelectors in each revision ..., enable the glooMgmtServer.extraEnvs.IGNORE_REVISIONS_FOR_VIRTUAL_DESTINATION_TRANSLATION environment variable on the Gloo management server.\"", example: {"before": "", "after": "meshConfig:\n  discoverySelectors: [...]   # on one of two revisions"}, fix: "Set IGNORE_REVISIONS_FOR_VIRTUAL_DESTINATION_TRANSLATION in glooMgmtServer.extraEnvs." },
   },
   (ctx, report) => {
     // Read once per entry: an entry on many clusters is asked once per cluster.
@@ -72,7 +72,7 @@ function parsedTagOf(entry: Entry): ParsedTag | undefined {
 }
 
 export const LG404 = defineRule(
-  { id: "LG404", severity: "warn", operations: ["UPDATE"], summary: "An added entry's tag is more than two minor versions above the newest existing revision on its cluster." },
+  { id: "LG404", severity: "warn", operations: ["UPDATE"], summary: "An added entry's tag is more than two minor versions above the newest existing revision on its cluster.", doc: { why: "Canary upgrades are supported across at most two minor versions; a larger jump needs intermediate upgrades.", example: {"before": "1-22 (1.22.x)", "after": "+ 1-25 (1.25.x)"}, fix: "Upgrade one or two minors at a time." } },
   (ctx, report) => {
     const old = ctx.oldObject;
     if (!old) return;
@@ -112,7 +112,7 @@ export const LG404 = defineRule(
 );
 
 export const LG406 = defineRule(
-  { id: "LG406", severity: "warn", kinds: ["GLM"], operations: ["UPDATE"], summary: "A GLM entry's controlPlaneRevision changes: its proxies move to another control plane when they restart." },
+  { id: "LG406", severity: "warn", kinds: ["GLM"], operations: ["UPDATE"], summary: "A GLM entry's controlPlaneRevision changes: its proxies move to another control plane when they restart.", doc: { why: "A gateway entry's controlPlaneRevision decides which istiod its proxies connect to; changing it moves them when they restart.", example: {"before": "controlPlaneRevision: 1-23", "after": "controlPlaneRevision: 1-24"}, fix: "Intended during a canary (the guide points canary gateways at the new revision); otherwise revert." } },
   (ctx, report) => {
     for (const entry of ctx.newObject.entries) {
       const before = new Set<Entry>();

@@ -21,7 +21,7 @@ function controlPlaneOf(entry: Entry): string {
 }
 
 export const LG501 = defineRule(
-  { ...clusterRule, id: "LG501", severity: "warn", kinds: ["ILM"], operations: ["CREATE", "UPDATE"], summary: "Another ILM in the cluster makes a different revision default for a cluster this object makes default." },
+  { ...clusterRule, id: "LG501", severity: "warn", kinds: ["ILM"], operations: ["CREATE", "UPDATE"], summary: "Another ILM in the cluster makes a different revision default for a cluster this object makes default.", doc: { why: "Two IstioLifecycleManagers making different revisions default for the same cluster leave the default ambiguous.", fix: "Keep one default per cluster across all lifecycle managers." } },
   (ctx, report) => {
     for (const entry of ctx.newObject.entries) {
       for (const { name: cluster, flag } of entry.clusters) {
@@ -40,7 +40,7 @@ export const LG501 = defineRule(
 );
 
 export const LG502 = defineRule(
-  { ...clusterRule, id: "LG502", severity: "warn", kinds: ["GLM"], operations: ["CREATE", "UPDATE"], summary: "A GLM entry's control plane revision is not installed by any ILM on that cluster." },
+  { ...clusterRule, id: "LG502", severity: "warn", kinds: ["GLM"], operations: ["CREATE", "UPDATE"], summary: "A GLM entry's control plane revision is not installed by any ILM on that cluster.", doc: { why: "Gloo creates no gateway when the control plane revision it uses is not found on that cluster.", example: {"before": "", "after": "controlPlaneRevision: 1-25   # no ILM installs 1-25 on cluster1"}, fix: "Install the control plane revision first (the ILM), then point gateways at it." } },
   (ctx, report) => {
     const ilms = others(ctx, ILM);
     for (const entry of ctx.newObject.entries) {
@@ -58,7 +58,7 @@ export const LG502 = defineRule(
 );
 
 export const LG503 = defineRule(
-  { ...clusterRule, id: "LG503", severity: "deny", kinds: ["ILM"], operations: ["UPDATE"], summary: "An UPDATE removes an ILM revision from a cluster while a GLM entry still uses it there." },
+  { ...clusterRule, id: "LG503", severity: "deny", kinds: ["ILM"], operations: ["UPDATE"], summary: "An UPDATE removes an ILM revision from a cluster while a GLM entry still uses it there.", doc: { why: "Removing a control plane revision that a gateway still uses leaves the gateway without a control plane.", example: {"before": "ILM: 1-23 on cluster1; GLM gateway uses 1-23", "after": "ILM: 1-23 removed"}, fix: "Move the gateway to another control plane (controlPlaneRevision) or remove it first." } },
   (ctx, report) => {
     const old = ctx.oldObject;
     if (!old) return;

@@ -12,7 +12,7 @@ const revs = (ctx: RuleContext, entries: readonly Entry[]): string => {
 };
 
 export const LG201 = defineRule(
-  { id: "LG201", severity: "warn", kinds: ["ILM"], operations: ["CREATE", "UPDATE"], summary: "Two or more ILM entries are defaultRevision for the same cluster." },
+  { id: "LG201", severity: "warn", kinds: ["ILM"], operations: ["CREATE", "UPDATE"], summary: "Two or more ILM entries are defaultRevision for the same cluster.", doc: { why: "Two revisions both defaultRevision: true on one cluster leave the default injection and the default control plane ambiguous. The guide keeps the existing revision default while the canary runs with defaultRevision: false.", example: {"before": "- revision: 1-23\n  clusters: [{name: cluster1, defaultRevision: true}]", "after": "- revision: 1-24\n  clusters: [{name: cluster1, defaultRevision: true}]  # as well"}, fix: "Keep exactly one revision default per cluster: set defaultRevision: false on the canary until you switch." } },
   (ctx, report) => {
     for (const cluster of clusterNames(ctx.newObject)) {
       const flagged = entriesOn(ctx.newObject, cluster).filter((e) => flagOn(e, cluster));
@@ -25,7 +25,7 @@ export const LG201 = defineRule(
 );
 
 export const LG202 = defineRule(
-  { id: "LG202", severity: "warn", kinds: ["GLM"], operations: ["CREATE", "UPDATE"], summary: "Two or more GLM entries of the same gateway are activeGateway for the same cluster." },
+  { id: "LG202", severity: "warn", kinds: ["GLM"], operations: ["CREATE", "UPDATE"], summary: "Two or more GLM entries of the same gateway are activeGateway for the same cluster.", doc: { why: "Two gateway revisions of the same gateway both activeGateway: true on one cluster make the active (unrevisioned) gateway Service ambiguous. The guide adds the canary with activeGateway: false.", example: {"before": "two entries of gateway gw/ingress, both activeGateway: true", "after": ""}, fix: "Keep one active revision per gateway and cluster." } },
   (ctx, report) => {
     for (const cluster of clusterNames(ctx.newObject)) {
       const active = entriesOn(ctx.newObject, cluster).filter((e) => flagOn(e, cluster));
@@ -49,7 +49,7 @@ export const LG203 = defineRule(
     severity: "deny",
     operations: ["UPDATE"],
     skippable: true,
-    summary: "A default/active installation is renamed in place, swapped for a revision this edit adds, or replaced wholesale: the new one never ran as a canary.",
+    summary: "A default/active installation is renamed in place, swapped for a revision this edit adds, or replaced wholesale: the new one never ran as a canary.", doc: { why: "The guide runs the new revision beside the old one, verifies it, then switches defaultRevision/activeGateway, relabels and restarts workloads, and only then removes the old entry. Renaming the default revision in one edit, swapping the default to a revision this edit adds, or replacing it wholesale skips the canary: the new revision takes the traffic without ever having run.", example: {"before": "- revision: 1-23\n  clusters: [{name: cluster1, defaultRevision: true}]", "after": "- revision: 1-24\n  clusters: [{name: cluster1, defaultRevision: true}]", "instead": "keep 1-23, add 1-24 with defaultRevision: false; switch later"}, fix: "Keep the old entry, add the new one beside it with the flag false, switch once it is verified, then remove the old entry (four edits; `lifecycle-guard plan` writes them).", bypass: "skipUpgradeValidation: true on the removed entry, set in an earlier edit (read from the old object), unless the operator's policy ignores the flag. LG402 reports the bypass." },
   },
   (ctx, report) => {
     const key = ctx.kind.keyField;
@@ -86,7 +86,7 @@ export const LG203 = defineRule(
 );
 
 export const LG204 = defineRule(
-  { id: "LG204", severity: "warn", operations: ["UPDATE"], summary: "A cluster that had a revision has none after this edit (uninstall)." },
+  { id: "LG204", severity: "warn", operations: ["UPDATE"], summary: "A cluster that had a revision has none after this edit (uninstall).", doc: { why: "A cluster that had a revision and has none after the edit is an uninstall: Gloo removes the control plane (or gateway) there.", example: {"before": "clusters: [{name: cluster1}, {name: cluster2}]", "after": "clusters: [{name: cluster2}]"}, fix: "If that is not intended, keep the cluster listed." } },
   (ctx, report) => {
     const old = ctx.oldObject;
     if (!old) return;
@@ -108,7 +108,7 @@ export const LG204 = defineRule(
 );
 
 export const LG205 = defineRule(
-  { id: "LG205", severity: "warn", operations: ["UPDATE"], summary: "The default/active flag moves to an entry this edit adds (it never ran as a canary)." },
+  { id: "LG205", severity: "warn", operations: ["UPDATE"], summary: "The default/active flag moves to an entry this edit adds (it never ran as a canary).", doc: { why: "The flag moved to a revision this edit adds: it never ran as a canary before taking the default or active role.", example: {"before": "1-23 default", "after": "1-24 (new) default, 1-23 removed or not default"}, fix: "Add the new revision with the flag false first, verify it, then switch." } },
   (ctx, report) => {
     for (const { entry, cluster, oldFlagged, staying } of addedFlaggedInstallations(ctx)) {
       if (oldFlagged.count === 0 || staying.count > 0) continue;
@@ -121,7 +121,7 @@ export const LG205 = defineRule(
 );
 
 export const LG206 = defineRule(
-  { id: "LG206", severity: "warn", operations: ["UPDATE"], summary: "An added entry is default/active on a cluster where a pre-existing entry stays default/active." },
+  { id: "LG206", severity: "warn", operations: ["UPDATE"], summary: "An added entry is default/active on a cluster where a pre-existing entry stays default/active.", doc: { why: "The guide: \"For the canary revision, be sure to set defaultRevision to false so that only the existing revision continues to run.\"", example: {"before": "", "after": "- revision: 1-24   # new\n  clusters: [{name: cluster1, defaultRevision: true}]"}, fix: "Add the canary with defaultRevision (or activeGateway) false; the optional /mutate webhook can do that for you." } },
   (ctx, report) => {
     for (const { entry, cluster, staying } of addedFlaggedInstallations(ctx)) {
       if (staying.count === 0) continue;
@@ -145,7 +145,7 @@ export const LG207 = defineRule(
     id: "LG207",
     severity: "warn",
     operations: ["UPDATE"],
-    summary: "A default/active installation is removed in the same edit that makes another, pre-existing revision default/active: workloads not yet moved to it lose their control plane.",
+    summary: "A default/active installation is removed in the same edit that makes another, pre-existing revision default/active: workloads not yet moved to it lose their control plane.", doc: { why: "Switching the default and removing the old revision in one edit: workloads not yet moved to the new revision (still labelled istio.io/rev=<old>) lose their control plane. The guide switches, relabels namespaces and restarts workloads one at a time, and only then removes the old entry. Many teams have moved them already; hence a warning.", example: {"before": "1-23 default, 1-24 not default", "after": "1-24 default, 1-23 removed"}, fix: "Switch in one edit, relabel and restart, then remove the old entry in another." },
   },
   (ctx, report) => {
     for (const { oldEntry, cluster, fate } of flaggedInstallations(ctx)) {
@@ -162,7 +162,7 @@ export const LG208 = defineRule(
     id: "LG208",
     severity: "warn",
     operations: ["UPDATE"],
-    summary: "A default/active installation is removed while a pre-existing revision remains and none is default/active afterwards (Solo's labs do this after relabelling namespaces; istio-injection=enabled namespaces get no sidecar).",
+    summary: "A default/active installation is removed while a pre-existing revision remains and none is default/active afterwards (Solo's labs do this after relabelling namespaces; istio-injection=enabled namespaces get no sidecar).", doc: { why: "The default (or active) revision is removed while another pre-existing revision stays and none is default afterwards. Solo's own 2.x labs do this after relabelling every namespace istio.io/rev=<new>, so it is not denied; but namespaces that rely on the default (istio-injection=enabled, no istio.io/rev) get no sidecar from now on, and workloads not yet moved lose their control plane. For gateways, no active revision is common (custom Services select the revision).", example: {"before": "1-23 default, 1-24 not default", "after": "1-24 only, not default"}, fix: "Make the remaining revision default if namespaces rely on the default injection; check no workload still uses istio.io/rev=<old>." },
   },
   (ctx, report) => {
     for (const { oldEntry, cluster, fate } of flaggedInstallations(ctx)) {

@@ -24,7 +24,7 @@ export const LG701 = defineRule(
     id: "LG701",
     severity: "deny",
     operations: ["DELETE"],
-    summary: "Deleting a lifecycle manager that installs a revision uninstalls it everywhere: annotate it first.",
+    summary: "Deleting a lifecycle manager that installs a revision uninstalls it everywhere: annotate it first.", doc: { why: "Deleting an ILM or GLM uninstalls every control plane or gateway it installs, on every cluster it names. It happens by accident more often than on purpose: kubectl delete -f of the wrong file, a GitOps prune after a path change, or a client that re-creates an object when an update is refused (kubectl apply --force, kubectl replace --force).", example: {"before": "kubectl delete istiolifecyclemanager -n gloo-mesh istiod-control-plane", "after": "", "instead": "kubectl annotate istiolifecyclemanager -n gloo-mesh istiod-control-plane lifecycle-guard.io/allow-delete=true, then delete"}, fix: "Annotate the object lifecycle-guard.io/allow-delete=true in an earlier edit, then delete it (or remove it from Git).", bypass: "The annotation; DELETION_PROTECTION=off turns the rule off. The namespace controller deleting the object's namespace is never held." },
   },
   (ctx, report) => {
     if (ctx.user?.username === NAMESPACE_CONTROLLER) return;

@@ -70,11 +70,11 @@ const change = (d: Difference): string => `${describeValue(d.from, 40)} → ${de
 
 const base = { severity: "deny", operations: ["UPDATE"], skippable: true } as const;
 
-export const LG110 = defineRule({ ...base, id: "LG110", summary: "A hub change needs a canary upgrade." }, (ctx, out) => {
+export const LG110 = defineRule({ ...base, id: "LG110", summary: "A hub change needs a canary upgrade.", doc: { why: "The guide lists \"istioOperatorSpec.hub repository, such as switching to the repository for the minor version of the Solo distribution\" among the changes that need a canary upgrade.", example: {"before": "hub: us-docker.pkg.dev/gloo-mesh/istio-1-23", "after": "hub: us-docker.pkg.dev/gloo-mesh/istio-1-24"}, fix: "Do a canary upgrade: keep this entry, add a new entry with a new revision (for example 1-24) and defaultRevision/activeGateway false, verify it, switch the flag, move workloads, then remove the old entry. `lifecycle-guard plan --current live.yaml --tag <tag>` writes those steps." } }, (ctx, out) => {
   for (const d of differences(ctx, (k) => k === "hub")) report(ctx, out, d, `hub ${change(d)} pulls images from another repository.`);
 });
 
-export const LG111 = defineRule({ ...base, id: "LG111", summary: "A profile change needs a canary upgrade." }, (ctx, out) => {
+export const LG111 = defineRule({ ...base, id: "LG111", summary: "A profile change needs a canary upgrade.", doc: { why: "The guide: \"Perform a canary upgrade when you change ... components, profile, values, or namespace in the istioOperatorSpec\".", example: {"before": "profile: minimal", "after": "profile: default"}, fix: "Do a canary upgrade: keep this entry, add a new entry with a new revision (for example 1-24) and defaultRevision/activeGateway false, verify it, switch the flag, move workloads, then remove the old entry. `lifecycle-guard plan --current live.yaml --tag <tag>` writes those steps." } }, (ctx, out) => {
   for (const d of differences(ctx, (k) => k === "profile")) report(ctx, out, d, `profile ${change(d)} changes what is installed.`);
 });
 
@@ -92,22 +92,22 @@ function gatewayChange(d: Difference): string | undefined {
   return `gateway ${listNames(before, 2)} → ${listNames(after, 2)} is renamed or moved in place.`;
 }
 
-export const LG112 = defineRule({ ...base, id: "LG112", summary: "A components change needs a canary upgrade (including hub or tag overrides inside components, and renaming or moving a gateway)." }, (ctx, out) => {
+export const LG112 = defineRule({ ...base, id: "LG112", summary: "A components change needs a canary upgrade (including hub or tag overrides inside components, and renaming or moving a gateway).", doc: { why: "The guide names components among the canary-only fields. An image hub or tag set inside a component (components.pilot.tag, ingressGateways[].hub) looks like a patch bump but is a component change; renaming a gateway or moving it to another namespace under the same gatewayRevision replaces it in place.", example: {"before": "components:\n  pilot:\n    k8s:\n      replicaCount: 2", "after": "components:\n  pilot:\n    k8s:\n      replicaCount: 3"}, fix: "Do a canary upgrade: keep this entry, add a new entry with a new revision (for example 1-24) and defaultRevision/activeGateway false, verify it, switch the flag, move workloads, then remove the old entry. `lifecycle-guard plan --current live.yaml --tag <tag>` writes those steps." } }, (ctx, out) => {
   for (const d of differences(ctx, (k) => k === "components")) {
     report(ctx, out, d, gatewayChange(d) ?? `${formatPath(["components", ...d.inner])} changed (${change(d)})${overrideNote(d.inner)}.`);
   }
 });
 
-export const LG113 = defineRule({ ...base, id: "LG113", summary: "A values or unvalidatedValues change needs a canary upgrade." }, (ctx, out) => {
+export const LG113 = defineRule({ ...base, id: "LG113", summary: "A values or unvalidatedValues change needs a canary upgrade.", doc: { why: "The guide names values among the canary-only fields; unvalidatedValues are values too.", example: {"before": "values:\n  global:\n    logging:\n      level: default:info", "after": "values:\n  global:\n    logging:\n      level: default:debug"}, fix: "Do a canary upgrade: keep this entry, add a new entry with a new revision (for example 1-24) and defaultRevision/activeGateway false, verify it, switch the flag, move workloads, then remove the old entry. `lifecycle-guard plan --current live.yaml --tag <tag>` writes those steps." } }, (ctx, out) => {
   for (const d of differences(ctx, (k) => k === "values" || k === "unvalidatedValues")) report(ctx, out, d, `${formatPath([d.key, ...d.inner])} changed (${change(d)}).`);
 });
 
-export const LG114 = defineRule({ ...base, id: "LG114", summary: "A namespace change needs a canary upgrade." }, (ctx, out) => {
+export const LG114 = defineRule({ ...base, id: "LG114", summary: "A namespace change needs a canary upgrade.", doc: { why: "The guide names namespace among the canary-only fields: the control plane would move under running workloads.", example: {"before": "namespace: istio-system", "after": "namespace: istio-canary"}, fix: "Do a canary upgrade: keep this entry, add a new entry with a new revision (for example 1-24) and defaultRevision/activeGateway false, verify it, switch the flag, move workloads, then remove the old entry. `lifecycle-guard plan --current live.yaml --tag <tag>` writes those steps." } }, (ctx, out) => {
   for (const d of differences(ctx, (k) => k === "namespace")) report(ctx, out, d, `namespace ${change(d)} moves the installation.`);
 });
 
 export const LG119 = defineRule(
-  { ...base, id: "LG119", summary: "Any other istioOperatorSpec key (not tag or meshConfig) changed: needs a canary upgrade." },
+  { ...base, id: "LG119", summary: "Any other istioOperatorSpec key (not tag or meshConfig) changed: needs a canary upgrade.", doc: { why: "The upgrade guide: \"If your installation is revisioned, in-place upgrades are triggered only when you apply changes to one of the following fields: istioOperatorSpec.tag patch version, istioOperatorSpec.meshConfig values. Otherwise, a canary upgrade is required.\" Any other key of istioOperatorSpec (revision, installPackagePath, addonComponents, resourceSuffix, ...) is therefore a canary change.", example: {"before": "installPackagePath: /a", "after": "installPackagePath: /b"}, fix: "Do a canary upgrade: keep this entry, add a new entry with a new revision (for example 1-24) and defaultRevision/activeGateway false, verify it, switch the flag, move workloads, then remove the old entry. `lifecycle-guard plan --current live.yaml --tag <tag>` writes those steps." } },
   (ctx, out) => {
     for (const d of differences(ctx, (k) => !IN_PLACE_KEYS.has(k) && !NAMED_KEYS.has(k))) {
       const what = isEmpty(ownValue(d.pair.oldEntry.spec, d.key)) ? "was added" : isEmpty(ownValue(d.pair.newEntry.spec, d.key)) ? "was removed" : "changed";

@@ -7,7 +7,7 @@ import { defineRule, type RuleContext } from "../types.js";
 const both = ["CREATE", "UPDATE"] as const;
 
 export const LG301 = defineRule(
-  { id: "LG301", severity: "deny", operations: both, summary: "Two entries hold the same installation (same key on a shared cluster; for GLM, the same gateway)." },
+  { id: "LG301", severity: "deny", operations: both, summary: "Two entries hold the same installation (same key on a shared cluster; for GLM, the same gateway).", doc: { why: "Gloo applies one installation per revision per cluster (for gateways: per gateway). Two entries holding the same installation conflict; which one wins is undefined.", example: {"before": "- revision: 1-24\n  clusters: [{name: cluster1}]\n- revision: 1-24\n  clusters: [{name: cluster1}]", "after": ""}, fix: "Merge the entries, or list each cluster in one entry only. The same revision on disjoint clusters is fine." } },
   (ctx, report) => {
     const object = ctx.newObject;
     const key = ctx.kind.keyField;
@@ -61,7 +61,7 @@ function earliestHolders(ctx: RuleContext): Map<Entry, Entry> {
 }
 
 export const LG302 = defineRule(
-  { id: "LG302", severity: "deny", operations: both, summary: "One entry lists the same cluster name twice." },
+  { id: "LG302", severity: "deny", operations: both, summary: "One entry lists the same cluster name twice.", doc: { why: "A cluster listed twice in one entry is ambiguous (two flags, two trust domains).", example: {"before": "clusters: [{name: cluster1}, {name: cluster1}]", "after": ""}, fix: "List each cluster once." } },
   (ctx, report) => {
     for (const entry of ctx.newObject.entries) {
       const seen = new Set<string>();
@@ -79,7 +79,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const MAX_KEY_LENGTH = 56;
 
 export const LG303 = defineRule(
-  { id: "LG303", severity: "deny", operations: both, summary: "A revision is not a DNS-1123 label of at most 56 characters." },
+  { id: "LG303", severity: "deny", operations: both, summary: "A revision is not a DNS-1123 label of at most 56 characters.", doc: { why: "The revision becomes the namespace gm-iop-<revision> and the istio.io/rev label value: it must be a DNS-1123 label, and short enough for the namespace prefix (at most 56 characters).", example: {"before": "revision: 1.24", "after": "", "instead": "revision: 1-24"}, fix: "Use lower-case letters, digits and '-', such as 1-24." } },
   (ctx, report) => {
     for (const entry of ctx.newObject.entries) {
       if (entry.key === "") continue;
@@ -98,7 +98,7 @@ export const LG303 = defineRule(
 const VERSION_KEY = /^(\d+)-(\d+)(?:-.+)?$/;
 
 export const LG304 = defineRule(
-  { id: "LG304", severity: "warn", operations: both, summary: "A MAJOR-MINOR revision name disagrees with the entry's tag." },
+  { id: "LG304", severity: "warn", operations: both, summary: "A MAJOR-MINOR revision name disagrees with the entry's tag.", doc: { why: "A revision named after a version (1-23) that runs another minor version (1.24.2) misleads whoever reads istio.io/rev labels during the next upgrade.", example: {"before": "revision: 1-23\ntag: 1.24.2-solo", "after": ""}, fix: "Name revisions after the version they run; change a name by a canary (a new entry), never in place." } },
   (ctx, report) => {
     for (const entry of ctx.newObject.entries) {
       const key = VERSION_KEY.exec(entry.key);
@@ -114,7 +114,7 @@ export const LG304 = defineRule(
 );
 
 export const LG305 = defineRule(
-  { id: "LG305", severity: "deny", operations: both, summary: "The object is not of the shape the rules need (e.g. installations not a list, a flag not a boolean, tag not a string)." },
+  { id: "LG305", severity: "deny", operations: both, summary: "The object is not of the shape the rules need (e.g. installations not a list, a flag not a boolean, tag not a string).", doc: { why: "The rules need spec.installations to be a list of objects, clusters a list, flags booleans and the tag a string. An object of another shape cannot be checked, so it is not let through.", example: {"before": "tag: 1.24  # a YAML number", "after": "", "instead": "tag: \"1.24.2\""}, fix: "Fix the field the message names (quote tags in YAML).", bypass: "None: an object the rules cannot read is never let through. An object stored before the webhook that already had the problem can still take unrelated edits (the problem is reported, not denied)." } },
   (ctx, report) => {
     const problem = ctx.newObject.shapeProblem;
     if (problem) report(problem.path, `${problem.message}. Fix the field so the upgrade rules can check this change.`);
@@ -122,7 +122,7 @@ export const LG305 = defineRule(
 );
 
 export const LG306 = defineRule(
-  { id: "LG306", severity: "warn", operations: both, summary: "A revision named default clashes with Istio's default revision tag." },
+  { id: "LG306", severity: "warn", operations: both, summary: "A revision named default clashes with Istio's default revision tag.", doc: { why: "istio.io/rev=default selects Istio's default revision tag, not a revision named default.", example: {"before": "revision: default", "after": "", "instead": "revision: 1-24"}, fix: "Use a version name such as 1-24." } },
   (ctx, report) => {
     for (const entry of ctx.newObject.entries) {
       if (entry.key !== "default") continue;
