@@ -27,4 +27,7 @@ COPY --from=build /src/dist ./dist
 # Numeric, so runAsNonRoot can verify it without reading /etc/passwd; matches the Deployment.
 USER 65532:65532
 EXPOSE 8443 8081
-ENTRYPOINT ["node", "/app/dist/cli/main.js", "serve"]
+# The image is the CLI: `docker run IMAGE check --old live.yaml --new rendered.yaml` in CI, and
+# `serve` (the default command) in the cluster.
+ENTRYPOINT ["node", "/app/dist/cli/main.js"]
+CMD ["serve"]

@@ -62,10 +62,14 @@ describe("the container image", () => {
     expect(Number(user.split(":")[0])).toBeGreaterThan(0);
   });
 
-  it("starts `lifecycle-guard serve` from a file the build produces", () => {
+  it("runs the CLI (ENTRYPOINT) with serve as the default command (CMD), from a file the build produces", () => {
     const entrypoint = JSON.parse(runtime.instructions.filter((i) => i.keyword === "ENTRYPOINT").pop()?.args ?? "[]") as string[];
+    const cmd = JSON.parse(runtime.instructions.filter((i) => i.keyword === "CMD").pop()?.args ?? "[]") as string[];
+    expect(entrypoint).toHaveLength(2);
     expect(entrypoint[0]).toBe("node");
-    expect(entrypoint.slice(-1)).toEqual(["serve"]);
+    expect(cmd).toEqual(["serve"]);
+    // The Deployment sets neither command nor args, so the pod runs `serve`.
+    expect(readFileSync(join(ROOT, "manifests", "deployment.yaml"), "utf8")).not.toMatch(/^\s+(command|args):/m);
     const script = entrypoint[1] ?? "";
     const copied = runtime.instructions.find((i) => i.keyword === "COPY" && i.args.includes("--from=build"))?.args ?? "";
     // /app/dist/cli/main.js comes from the build stage's dist/, which is `npm run build` (tsc) output.
