@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { ConfigError } from "../server/config.js";
 import { SeverityOverrideError } from "../rules/severity-policy.js";
+import type { JsonObject } from "../lifecycle/values.js";
 import { InputError } from "./input.js";
 
 const VERSION = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
@@ -54,6 +55,20 @@ function program(): Command {
     });
 
   root
+    .command("plan")
+    .description("Write the canary upgrade of an IstioLifecycleManager (and the GatewayLifecycleManagers that use it) as numbered step files and a runbook, each step checked with the rules.")
+    .requiredOption("--current <path...>", "the live ILM and its GLMs as kubectl get -o yaml prints them (a List, multi-document YAML or JSON; - for stdin)", collect)
+    .requiredOption("--tag <tag>", "the Istio tag to upgrade to, e.g. 1.24.2-solo")
+    .option("--hub <hub>", "a new image repository (hub) for the canary")
+    .option("--revision <name>", "the canary's revision name (default: MAJOR-MINOR of the tag, or MAJOR-MINOR-PATCH when taken)")
+    .option("--name <ilm>", "which IstioLifecycleManager, when the input holds several")
+    .option("--output-dir <dir>", "write 00-current.yaml, the step files and RUNBOOK.md here; without it, print the runbook with the manifests inline")
+    .addHelpText("after", "\nA tag change that is a plain patch upgrade needs no plan: it says so and prints the one in-place edit.\nExit codes: 0 written (or a patch upgrade), 1 a step would be denied (nothing written), 2 usage or input error, or no plan possible (the reason is printed).")
+    .action(async (options: PlanFlags) => {
+      process.exitCode = await plan(options);
+    });
+
+  root
     .command("rules")
     .description("List the rules, or explain one: what it checks, why, an example, the fix and the bypass.")
     .argument("[id]", "a rule id, e.g. LG102")
@@ -80,6 +95,61 @@ function program(): Command {
     });
 
   return root;
+}
+
+interface PlanFlags {
+  readonly current: string[];
+  readonly tag: string;
+  readonly hub?: string;
+  readonly revision?: string;
+  readonly name?: string;
+  readonly outputDir?: string;
+}
+
+async function plan(flags: PlanFlags): Promise<number> {
+  const { loadInput } = await import("./input.js");
+  const { planUpgrade, PlanRefusal, cleanForGit } = await import("../plan/plan.js");
+  const { verifyStep } = await import("../plan/verify.js");
+  const { canaryRunbook, patchAdvice, stepYaml } = await import("../plan/runbook.js");
+  const { causesOf } = await import("../admission/response.js");
+  const input = await loadInput(flags.current);
+  const objects = input.lifecycle.map((o) => o.object);
+  let result;
+  try {
+    result = planUpgrade({ objects, tag: flags.tag, ...(flags.hub ? { hub: flags.hub } : {}), ...(flags.revision ? { revision: flags.revision } : {}), ...(flags.name ? { name: flags.name } : {}) });
+  } catch (error) {
+    if (error instanceof PlanRefusal) throw new InputError(`no plan: ${error.message}`);
+    throw error;
+  }
+  if (result.kind === "patch") {
+    process.stdout.write(patchAdvice(result));
+    return 0;
+  }
+  // Refuse to write a plan the webhook would deny at any step.
+  let previous: readonly JsonObject[] = objects;
+  for (const [i, step] of result.steps.entries()) {
+    for (const verdict of verifyStep(previous, step.objects)) {
+      if (verdict.decision.allowed) continue;
+      const causes = causesOf(verdict.decision.denials, verdict.decision.omittedDenials).map((c) => `  ${c.field}: ${c.message}`);
+      process.stderr.write(`lifecycle-guard: no plan written: step ${i + 1} (${step.file}) would be denied for ${verdict.object}:\n${causes.join("\n")}\n`);
+      return 1;
+    }
+    previous = step.objects;
+  }
+  if (!flags.outputDir) {
+    process.stdout.write(canaryRunbook(result, true));
+    return 0;
+  }
+  const { mkdir, writeFile } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  await mkdir(flags.outputDir, { recursive: true });
+  await writeFile(join(flags.outputDir, "00-current.yaml"), stepYaml(result.current.map(cleanForGit)));
+  for (const step of result.steps) await writeFile(join(flags.outputDir, step.file), stepYaml(step.objects));
+  await writeFile(join(flags.outputDir, "RUNBOOK.md"), canaryRunbook(result));
+  process.stdout.write(
+    `Canary upgrade ${result.oldRevision} → ${result.newRevision} (${result.tag}) written to ${flags.outputDir}: 00-current.yaml, ${result.steps.map((s) => s.file).join(", ")}, RUNBOOK.md. Each step was checked against the one before; follow RUNBOOK.md between them.\n`,
+  );
+  return 0;
 }
 
 interface CheckFlags {
@@ -165,7 +235,7 @@ async function serve(): Promise<number> {
 /** Which command a failed parse was about, for the pointer to its --help. */
 function commandOf(argv: readonly string[]): string {
   const name = argv.find((a) => !a.startsWith("-"));
-  return name && ["serve", "check", "rules", "dev-certs"].includes(name) ? ` ${name}` : "";
+  return name && ["serve", "check", "plan", "rules", "dev-certs"].includes(name) ? ` ${name}` : "";
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -73,7 +73,20 @@ export interface LifecycleObject {
   readonly shapeProblem: ShapeProblem | undefined;
   /** `metadata.annotations` with string values (the only kind the API server stores). */
   readonly annotations: ReadonlyMap<string, string>;
+  /**
+   * Gloo's `status.clusters.<cluster>.installations.<revision>`: undefined when the object has no
+   * status at all (a file from Git), so the health rules can tell "unknown" from "not reported".
+   */
+  readonly status: InstallationStatus | undefined;
 }
+
+/** What Gloo reports per cluster and revision. */
+export interface InstallationState {
+  readonly state: string | undefined;
+  readonly message: string | undefined;
+}
+
+export type InstallationStatus = ReadonlyMap<string, ReadonlyMap<string, InstallationState>>;
 
 const INSTALLATIONS: PathSegment[] = ["spec", "installations"];
 
@@ -106,6 +119,28 @@ function gatewayIdentity(spec: JsonObject): string[] {
     }
   }
   return [...ids].sort();
+}
+
+function statusOf(object: unknown): InstallationStatus | undefined {
+  const status = isPlainObject(object) ? object.status : undefined;
+  if (!isPlainObject(status)) return undefined;
+  const byCluster = new Map<string, Map<string, InstallationState>>();
+  const clusters = isPlainObject(status.clusters) ? status.clusters : {};
+  for (const cluster of Object.keys(clusters)) {
+    const entry = clusters[cluster];
+    const installations = isPlainObject(entry) && isPlainObject(entry.installations) ? entry.installations : {};
+    const byRevision = new Map<string, InstallationState>();
+    for (const revision of Object.keys(installations)) {
+      const installation = installations[revision];
+      if (!isPlainObject(installation)) continue;
+      byRevision.set(revision, {
+        state: typeof installation.state === "string" ? installation.state : undefined,
+        message: typeof installation.message === "string" ? installation.message : undefined,
+      });
+    }
+    byCluster.set(cluster, byRevision);
+  }
+  return byCluster;
 }
 
 function annotationsOf(object: unknown): Map<string, string> {
@@ -238,7 +273,7 @@ export function readLifecycleObject(kind: LifecycleKind, object: unknown): Lifec
       if (gateways) append(byGroupOnCluster, groupKey(entry.group, cluster), entry);
     }
   }
-  return { kind, entries, byKey, byCluster, byInstallation, byGroupOnCluster, groupOfName, byKeyIdentity, shapeProblem, annotations: annotationsOf(object) };
+  return { kind, entries, byKey, byCluster, byInstallation, byGroupOnCluster, groupOfName, byKeyIdentity, shapeProblem, annotations: annotationsOf(object), status: statusOf(object) };
 }
 
 /** How a key reads in messages. */

@@ -232,3 +232,41 @@ describe("serve refuses bad settings at once, naming the variable", () => {
     expect(stderr).toMatch(message);
   });
 });
+
+describe("plan", () => {
+  it("writes at least three steps for a kubectl export of an ILM and its GLM; check --old <previous> --new <step> exits 0 for each, in order", async () => {
+    const { code, stdout } = run(["plan", "--current", "live.yaml", "--tag", "1.24.2-solo", "--output-dir", "upgrade"]);
+    expect(code, stdout).toBe(0);
+    const files = readFileSync(join(dir, "upgrade", "RUNBOOK.md"), "utf8").match(/\(`(0\d-[a-z-]+\.yaml)`\)/g)?.map((m) => m.slice(2, -2)) ?? [];
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    let previous = "live.yaml";
+    for (const file of files) {
+      const step = run(["check", "--old", previous, "--new", join("upgrade", file)]);
+      expect(step.code, `${file}: ${step.stdout}`).toBe(0);
+      previous = join("upgrade", file);
+    }
+    const runbook = readFileSync(join(dir, "upgrade", "RUNBOOK.md"), "utf8");
+    for (const part of ["kubectl wait istiolifecyclemanager/istiod-control-plane", "=HEALTHY", "istio.io/rev=1-24", "kubectl rollout restart", "oc adm policy add-scc-to-group anyuid system:serviceaccounts:gm-iop-1-24", "Roll back"]) expect(runbook).toContain(part);
+    expect(existsSync(join(dir, "upgrade", "00-current.yaml"))).toBe(true);
+  });
+
+  it("says a plain patch upgrade needs no plan and prints the one edit", () => {
+    const { code, stdout } = run(["plan", "--current", "live.yaml", "--tag", "1.23.5-solo"]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^1\.23\.4-solo → 1\.23\.5-solo is a plain patch upgrade: it needs no canary/);
+  });
+
+  it("prints the runbook with the manifests inline without --output-dir", () => {
+    const { code, stdout } = run(["plan", "--current", "live.yaml", "--tag", "1.24.2-solo"]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("## Step 1: Add 1-24 beside 1-23 as a canary");
+    expect(stdout).toContain("```yaml\napiVersion: admin.gloo.solo.io/v2");
+  });
+
+  it("refuses with the reason, exit 2", async () => {
+    await yamlFile("two-revisions.yaml", lifecycleObject("ILM", [ilmEntry("1-23", "1.23.4-solo"), ilmEntry("1-24", "1.24.2-solo", { defaultRevision: false })]));
+    const { code, stderr } = run(["plan", "--current", "two-revisions.yaml", "--tag", "1.25.0-solo"]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/no plan: a canary is already in progress/);
+  });
+});

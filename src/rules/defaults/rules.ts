@@ -1,7 +1,7 @@
 import { counterpart, entriesOn } from "../../lifecycle/matching.js";
 import { clusterNames, entryPath, flagOn, NAMELESS, revisionLabel, type Entry } from "../../lifecycle/model.js";
 import { shown } from "../../lifecycle/text.js";
-import { listNames, listRevisions } from "../messages.js";
+import { listNames, listRevisions, planCommand } from "../messages.js";
 import { defineRule, type RuleContext } from "../types.js";
 import { addedFlaggedInstallations, flaggedInstallations, flagPath, gatewayLabel, removalPath } from "./analysis.js";
 import { sideSummaries } from "./summaries.js";
@@ -59,27 +59,17 @@ export const LG203 = defineRule(
       const old = revisionLabel(oldEntry.key);
       const where = `${shown(cluster)}${gatewayLabel(oldEntry)}`;
       const governedBy = { entry: oldEntry, object: "old" as const };
+      const newcomer = fate.renamedTo ?? (fate.kind === "swappedToNew" ? fate.to : fate.remaining).first[0];
+      const plan = newcomer ? `; ${planCommand({ tag: newcomer.spec.tag, revision: newcomer.key })} writes the steps` : "";
       if (fate.renamedTo) {
         const renamed = revisionLabel(fate.renamedTo.key);
-        report(
-          entryPath(fate.renamedTo, key),
-          `${where}: ${key} ${old} was renamed to ${renamed} in one edit; keep ${old} and add ${renamed} as a new entry with ${flag}: false, switch once it is verified, then remove ${old}.`,
-          governedBy,
-        );
+        report(entryPath(fate.renamedTo, key), `${where}: ${key} ${old} was renamed to ${renamed} in one edit; keep ${old} and add ${renamed} as a new entry${plan}.`, governedBy);
       } else if (fate.kind === "swappedToNew") {
         const to = listRevisions(fate.to);
-        report(
-          removalPath(ctx, oldEntry),
-          `${where}: ${ctx.kind.flagAdjective} ${key} ${old} is removed in the edit that adds ${to} as ${flag}: it never ran as a canary. Keep ${old}, add ${to} with ${flag}: false, switch once verified.`,
-          governedBy,
-        );
+        report(removalPath(ctx, oldEntry), `${where}: ${ctx.kind.flagAdjective} ${key} ${old} is removed in the edit that adds ${to} as ${flag}: it never ran as a canary. Keep ${old}, add ${to} with ${flag}: false${plan}.`, governedBy);
       } else {
         const to = listRevisions(fate.remaining);
-        report(
-          removalPath(ctx, oldEntry),
-          `${where}: ${ctx.kind.flagAdjective} ${key} ${old} is replaced by ${to} in one edit. Keep ${old}, add ${to} beside it with ${flag}: false, switch once verified, then remove ${old}.`,
-          governedBy,
-        );
+        report(removalPath(ctx, oldEntry), `${where}: ${ctx.kind.flagAdjective} ${key} ${old} is replaced by ${to} in one edit. Keep ${old}, add ${to} beside it with ${flag}: false${plan}.`, governedBy);
       }
     }
   },

@@ -60,7 +60,10 @@ function differences(ctx: RuleContext, keys: (key: string) => boolean): Differen
 
 function report(ctx: RuleContext, out: Reporter, d: Difference, what: string): void {
   const field = entryPath(d.pair.newEntry, "istioOperatorSpec", d.key, ...d.inner);
-  out(field, `${installationLabel(ctx, d.pair.newEntry, d.pair.clusters)}: ${what} ${waysOut(ctx, suggestRevision(ctx, ownValue(d.pair.newEntry.spec, "tag")))}`, {
+  const tag = ownValue(d.pair.newEntry.spec, "tag");
+  // `plan` copies the live entry and changes tag and hub; other changes go on its canary entry.
+  const plan = { tag, ...(d.key === "hub" ? { hub: ownValue(d.pair.newEntry.spec, "hub") } : {}) };
+  out(field, `${installationLabel(ctx, d.pair.newEntry, d.pair.clusters)}: ${what} ${waysOut(ctx, suggestRevision(ctx, tag), plan)}`, {
     entry: d.pair.newEntry,
     object: "new",
   });
@@ -71,7 +74,7 @@ const change = (d: Difference): string => `${describeValue(d.from, 40)} → ${de
 const base = { severity: "deny", operations: ["UPDATE"], skippable: true } as const;
 
 export const LG110 = defineRule({ ...base, id: "LG110", summary: "A hub change needs a canary upgrade.", doc: { why: "The guide lists \"istioOperatorSpec.hub repository, such as switching to the repository for the minor version of the Solo distribution\" among the changes that need a canary upgrade.", example: {"before": "hub: us-docker.pkg.dev/gloo-mesh/istio-1-23", "after": "hub: us-docker.pkg.dev/gloo-mesh/istio-1-24"}, fix: "Do a canary upgrade: keep this entry, add a new entry with a new revision (for example 1-24) and defaultRevision/activeGateway false, verify it, switch the flag, move workloads, then remove the old entry. `lifecycle-guard plan --current live.yaml --tag <tag>` writes those steps." } }, (ctx, out) => {
-  for (const d of differences(ctx, (k) => k === "hub")) report(ctx, out, d, `hub ${change(d)} pulls images from another repository.`);
+  for (const d of differences(ctx, (k) => k === "hub")) report(ctx, out, d, `hub ${change(d)} changes the image repository.`);
 });
 
 export const LG111 = defineRule({ ...base, id: "LG111", summary: "A profile change needs a canary upgrade.", doc: { why: "The guide: \"Perform a canary upgrade when you change ... components, profile, values, or namespace in the istioOperatorSpec\".", example: {"before": "profile: minimal", "after": "profile: default"}, fix: "Do a canary upgrade: keep this entry, add a new entry with a new revision (for example 1-24) and defaultRevision/activeGateway false, verify it, switch the flag, move workloads, then remove the old entry. `lifecycle-guard plan --current live.yaml --tag <tag>` writes those steps." } }, (ctx, out) => {

@@ -43,7 +43,7 @@ export const LG102 = tagRule(
   (c, ctx, newTag) => {
     if (c.kind !== "majorMinor") return "";
     const direction = c.to.major * 1000 + c.to.minor > c.from.major * 1000 + c.from.minor ? "upgrade" : "downgrade";
-    return `${arrow(c.from.raw, c.to.raw)} is a ${c.from.major === c.to.major ? "minor" : "major"} version ${direction}, not in place. ${waysOut(ctx, suggestRevision(ctx, newTag))}`;
+    return `${arrow(c.from.raw, c.to.raw)} is a ${c.from.major === c.to.major ? "minor" : "major"} version ${direction}, not in place. ${waysOut(ctx, suggestRevision(ctx, newTag), { tag: newTag })}`;
   },
 );
 
@@ -52,7 +52,7 @@ export const LG103 = tagRule(
   "added",
   (c, ctx, newTag) => {
     if (c.kind !== "added") return "";
-    return `tag (unset) → ${shown(c.to)}: a tag cannot be added in place: hub and revision must be set too, so do a canary upgrade. ${waysOut(ctx, suggestRevision(ctx, newTag))}`;
+    return `tag (unset) → ${shown(c.to)}: a tag cannot be added in place: hub and revision must be set too, so do a canary upgrade. ${waysOut(ctx, suggestRevision(ctx, newTag), { tag: newTag })}`;
   },
 );
 
