@@ -3,6 +3,7 @@
 // kubectl opened. Every later call (the editor reopened after a denial): append what kubectl
 // showed to EDIT_LOG and save nothing, so kubectl ends the edit with nothing stored.
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import process from "node:process";
 
 const file = process.argv[process.argv.length - 1];
 const log = process.env.EDIT_LOG;
