@@ -10,6 +10,13 @@ export function findRule(id: string): Rule | undefined {
   return RULES.find((r) => r.id === id.toUpperCase());
 }
 
+/** What the ratchet means for a rule that judges the object's state. */
+export function ratchetOf(rule: Rule): string | undefined {
+  if (!rule.judgesState) return undefined;
+  const unreadable = rule.id === "LG305" ? " An object the rules cannot read at all (not an object, spec or spec.installations of the wrong type) is denied all the same." : "";
+  return `Ratchets: on an UPDATE, a violation the stored object already had (the same key, cluster or installation, no more often) is a warning that says it pre-exists, never a denial, so an object stored before the webhook can still take labels, annotations and unrelated fixes. A violation this edit introduces, or makes more frequent, ${rule.severity === "deny" ? "is denied" : "counts as usual"}. An UPDATE that changes nothing under spec is never denied.${unreadable}`;
+}
+
 /** How to get past a rule on purpose, unless the rule says it itself. */
 export function bypassOf(rule: Rule): string {
   if (rule.doc.bypass) return rule.doc.bypass;
@@ -21,7 +28,7 @@ export function bypassOf(rule: Rule): string {
 }
 
 function facts(rule: Rule): string {
-  return `${rule.severity}; ${rule.operations.join(", ")}; ${KIND_LABEL(rule.kinds)}${rule.skippable ? "; skippable" : ""}${rule.needsCluster ? "; needs the cluster view" : ""}`;
+  return `${rule.severity}; ${rule.operations.join(", ")}; ${KIND_LABEL(rule.kinds)}${rule.skippable ? "; skippable" : ""}${rule.judgesState ? "; ratchets" : ""}${rule.needsCluster ? "; needs the cluster view" : ""}`;
 }
 
 const indent = (text: string, prefix: string): string =>
@@ -40,7 +47,10 @@ export function ruleText(rule: Rule): string {
     if (doc.example.after) lines.push("  after:", indent(doc.example.after, "    "));
     if (doc.example.instead) lines.push("  instead:", indent(doc.example.instead, "    "));
   }
-  lines.push("", "Fix", indent(doc.fix, "  "), "", "Bypass", indent(bypassOf(rule), "  "), "");
+  lines.push("", "Fix", indent(doc.fix, "  "), "", "Bypass", indent(bypassOf(rule), "  "));
+  const ratchet = ratchetOf(rule);
+  if (ratchet) lines.push("", "Ratchet", indent(ratchet, "  "));
+  lines.push("");
   return lines.join("\n");
 }
 
@@ -61,6 +71,8 @@ export function rulesMarkdown(): string {
       if (doc.example.instead) out.push(`Instead: ${doc.example.instead}`, "");
     }
     out.push(`**Fix.** ${doc.fix}`, "", `**Bypass.** ${bypassOf(r)}`, "");
+    const ratchet = ratchetOf(r);
+    if (ratchet) out.push(`**${ratchet.replace(/^Ratchets:/, "Ratchets.**")}`, "");
     return out;
   });
   return [

@@ -1,6 +1,6 @@
 import { lifecycleKindOf, type LifecycleKind } from "../lifecycle/kinds.js";
-import { readLifecycleObject } from "../lifecycle/model.js";
-import { isPlainObject } from "../lifecycle/values.js";
+import { readLifecycleObject, type ShapeProblem } from "../lifecycle/model.js";
+import { Comparer, isPlainObject } from "../lifecycle/values.js";
 import { RULES } from "./registry.js";
 import { decideSkipPolicy, HONOR_SKIP, type RequestUser, type SkipPolicy } from "./skip-policy.js";
 import { DeadlineExceeded, NO_CLUSTER, ticker, type ClusterView, type Finding, type Operation, type Rule, type RuleContext } from "./types.js";
@@ -142,6 +142,55 @@ export function reviewContext(input: EngineInput & { operation: Operation }, kin
   };
 }
 
+/** The paths where nothing of the object can be read: a problem there is never ratcheted. */
+const UNREADABLE_PATHS: ReadonlySet<string> = new Set(["", "spec", "spec.installations"]);
+
+const sameProblem = (a: ShapeProblem | undefined, b: ShapeProblem | undefined): boolean => a !== undefined && b !== undefined && a.path === b.path && a.message === b.message;
+
+function preExistingShapeProblem(ctx: RuleContext): boolean {
+  const problem = ctx.newObject.shapeProblem;
+  return ctx.operation === "UPDATE" && problem !== undefined && !UNREADABLE_PATHS.has(problem.path) && sameProblem(problem, ctx.oldObject?.shapeProblem);
+}
+
+const PRE_EXISTING = " (pre-existing: the object had it before this edit, so not denied)";
+
+const downgrade = (f: Finding): Finding => ({ ...f, severity: "warn", message: `${f.message}${PRE_EXISTING}` });
+
+/**
+ * Ratcheting (spec, "Decisions"): an object stored before lifecycle-guard was installed may
+ * carry a structural problem. Denying every later UPDATE for it would freeze the object (no
+ * label, no GitOps tracking annotation, not even lifecycle-guard.io/allow-delete), as Kubernetes
+ * ratchets CRD validation to avoid. So a state rule's denial stands only for a violation this edit
+ * introduces or makes worse, compared per installation, cluster or key: the rule is run over the
+ * old object, and a violation reported at least as often there is a warning that says it
+ * pre-exists. An UPDATE that changes nothing under spec is never denied, except for an object the
+ * rules cannot read at all.
+ */
+function ratchet(ctx: RuleContext, input: EngineInput, kept: readonly Finding[], state: ReadonlyMap<Rule, ReadonlyMap<string, number>>, deadlinePassed: (() => boolean) | undefined): Finding[] {
+  const old = ctx.oldObject;
+  if (ctx.operation !== "UPDATE" || !old || !kept.some((f) => f.severity === "deny")) return [...kept];
+  const unreadable = (f: Finding): boolean => f.rule === "LG305" && UNREADABLE_PATHS.has(f.field);
+  const specOf = (o: unknown): unknown => (isPlainObject(o) ? o.spec : undefined);
+  if (!new Comparer(ctx.tick).firstDifference(specOf(input.oldObject), specOf(input.newObject))) {
+    return kept.map((f) => (f.severity === "deny" && !unreadable(f) ? downgrade(f) : f));
+  }
+  const before = new Map<Rule, ReadonlyMap<string, number>>();
+  const mirror: RuleContext = { ...ctx, operation: "CREATE", oldObject: undefined, newObject: old, shared: new Map(), tick: ticker(deadlinePassed) };
+  for (const rule of state.keys()) {
+    if (!kept.some((f) => f.rule === rule.id && f.severity === "deny")) continue;
+    before.set(rule, rule.check(mirror, { bypassed: [] }).violationCounts);
+  }
+  return kept.map((f) => {
+    if (f.severity !== "deny" || unreadable(f)) return f;
+    if (f.rule === "LG305") return preExistingShapeProblem(ctx) ? downgrade(f) : f;
+    const rule = [...before.keys()].find((r) => r.id === f.rule);
+    const after = rule ? state.get(rule) : undefined;
+    const had = rule ? before.get(rule) : undefined;
+    if (!f.violations?.length || !after || !had) return f;
+    return f.violations.every((key) => (had.get(key) ?? 0) >= (after.get(key) ?? 0)) ? downgrade(f) : f;
+  });
+}
+
 /**
  * The answer when time runs out. A denial already found is certain whatever the remaining rules
  * would say, so it is given as such (ON_DEADLINE=allow can never turn a known denial into an
@@ -181,8 +230,11 @@ export function evaluate(input: EngineInput, options: EngineOptions = {}): Decis
   // Cross-object rules run only on a synced cluster view: stale data must never deny.
   const rules = ctx.cluster.synced ? applicable : applicable.filter((r) => !r.needsCluster);
   const skippedClusterRules = ctx.clusterAware && rules.length < applicable.length;
-  // A malformed new object would only make the other rules guess: LG305 alone answers it.
-  const toRun = newObject.shapeProblem ? rules.filter((r) => r.id === "LG305") : rules;
+  // A malformed new object would only make the other rules guess: LG305 alone answers it, unless
+  // the problem is one the stored object already had inside an entry (then it only warns, and the
+  // rules must still judge the rest of the edit, or a bump beside it would pass unseen).
+  const toRun = newObject.shapeProblem && !preExistingShapeProblem(ctx) ? rules.filter((r) => r.id === "LG305") : rules;
+  const stateResults = new Map<Rule, ReadonlyMap<string, number>>();
 
   const kept: Finding[] = [];
   const bypassed: Finding[] = [];
@@ -192,6 +244,7 @@ export function evaluate(input: EngineInput, options: EngineOptions = {}): Decis
     let findings: Finding[];
     try {
       const result = rule.check(ctx, { bypassed });
+      if (rule.judgesState) stateResults.set(rule, result.violationCounts);
       const level = severities?.get(rule.id);
       // A warn rule raised to deny denies with the same message (and the other way round).
       findings = level && level !== "off" && level !== rule.severity ? result.findings.map((f) => ({ ...f, severity: level })) : result.findings;
@@ -204,7 +257,15 @@ export function evaluate(input: EngineInput, options: EngineOptions = {}): Decis
     for (const finding of findings) (isBypassed(finding, ctx) ? bypassed : kept).push(finding);
   }
 
-  const findings = withoutNoise(uniqueFindings(kept));
+  let ratcheted: Finding[];
+  try {
+    ratcheted = ratchet(ctx, input, kept, stateResults, options.deadlinePassed);
+  } catch (error) {
+    // Out of time while comparing with the old object: the denials found stand.
+    if (error instanceof DeadlineExceeded) return outOfTime(kind, kept, toRun.length, toRun.length);
+    throw error;
+  }
+  const findings = withoutNoise(uniqueFindings(ratcheted));
   const denials = findings.filter((f) => f.severity === "deny");
   const warnings = findings.filter((f) => f.severity === "warn");
   const notices = skippedClusterRules && !newObject.shapeProblem ? [CLUSTER_NOT_SYNCED_NOTICE] : [];

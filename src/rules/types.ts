@@ -18,6 +18,11 @@ export interface Finding {
   readonly governedBy?: { readonly entry: Entry; readonly object: "old" | "new" };
   /** New-object entries a structural finding is about (LG301), so findings about them can defer to it. */
   readonly about?: readonly Entry[];
+  /**
+   * State rules: what the violation is, independent of list positions (`1-23\u0000cluster1`), so
+   * the engine can tell a problem the old object already had from one this edit introduces.
+   */
+  readonly violations?: readonly string[];
 }
 
 /** Another lifecycle object in the cluster, as the cluster cache holds it. */
@@ -132,12 +137,19 @@ export interface RuleMeta {
   readonly needsCluster?: boolean;
   /** Kinds the rule applies to; both when absent. */
   readonly kinds?: readonly ("ILM" | "GLM")[];
+  /**
+   * The rule judges the new object's state, not the change: a violation the old object already
+   * had, unchanged, is a warning that says so, never a denial (spec, "Ratcheting").
+   */
+  readonly judgesState?: boolean;
 }
 
 export interface RuleResult {
   readonly findings: Finding[];
   /** Findings past KEPT_PER_RULE that count (not bypassed): reported as "and N more". */
   readonly omitted: number;
+  /** How often each violation key was reported (all findings, kept or not): the ratchet compares these. */
+  readonly violationCounts: ReadonlyMap<string, number>;
 }
 
 export interface Rule extends RuleMeta {
@@ -163,18 +175,20 @@ export function defineRule(
       let keptCounting = 0;
       let keptBypassed = 0;
       let omitted = 0;
-      const report: Reporter = (field, message, governedBy, about) => {
+      const violationCounts = new Map<string, number>();
+      const report: Reporter = (field, message, governedBy, about, violations) => {
+        for (const key of violations ?? []) violationCounts.set(key, (violationCounts.get(key) ?? 0) + 1);
         const bypassed = ctx.skipPolicy.honored && governedBy?.entry.skip === true;
         if (bypassed ? keptBypassed++ >= KEPT_PER_RULE : keptCounting++ >= KEPT_PER_RULE) {
           if (!bypassed) omitted++;
           return;
         }
-        findings.push({ rule: meta.id, severity: meta.severity, field, message: `${meta.id} ${message}`, ...(governedBy ? { governedBy } : {}), ...(about ? { about } : {}) });
+        findings.push({ rule: meta.id, severity: meta.severity, field, message: `${meta.id} ${message}`, ...(governedBy ? { governedBy } : {}), ...(about ? { about } : {}), ...(violations ? { violations } : {}) });
       };
       check(ctx, report, prior);
-      return { findings, omitted };
+      return { findings, omitted, violationCounts };
     },
   };
 }
 
-export type Reporter = (field: string, message: string, governedBy?: Finding["governedBy"], about?: readonly Entry[]) => void;
+export type Reporter = (field: string, message: string, governedBy?: Finding["governedBy"], about?: readonly Entry[], violations?: readonly string[]) => void;

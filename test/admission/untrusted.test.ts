@@ -193,3 +193,26 @@ describe("cause messages are short enough for a terminal that does not wrap", ()
     }
   });
 });
+
+describe("ratcheting over the protocol", () => {
+  const twice = () => [{ revision: "1-24", clusters: [{ name: "cluster1", defaultRevision: true }, { name: "cluster1", defaultRevision: true }], istioOperatorSpec: { tag: "1.24.2-solo" } }];
+
+  it("an UPDATE that only changes a label of an object listing cluster1 twice is allowed with an LG302 warning", async () => {
+    const review = ilmReview({ oldInstallations: twice(), newInstallations: twice(), fieldManager: "kubectl-label" }) as { request: { object: { metadata: Record<string, unknown> } } };
+    review.request.object.metadata.labels = { team: "mesh" };
+    const response = (await post(review)).json().response;
+    expect(response.allowed).toBe(true);
+    expect(response.warnings).toEqual([expect.stringMatching(/^LG302 revision 1-24 lists cluster cluster1 twice; list it once\. \(pre-existing/)]);
+  });
+
+  it("the annotation that allows a delete can be set on such an object", async () => {
+    const review = ilmReview({ oldInstallations: twice(), newInstallations: twice() }) as { request: { object: { metadata: Record<string, unknown> } } };
+    review.request.object.metadata.annotations = { "lifecycle-guard.io/allow-delete": "true" };
+    expect((await post(review)).json().response.allowed).toBe(true);
+  });
+
+  it("adding the duplicate in an UPDATE is denied with LG302", async () => {
+    const response = (await post(ilmReview({ oldInstallations: [{ revision: "1-24", clusters: [{ name: "cluster1", defaultRevision: true }], istioOperatorSpec: { tag: "1.24.2-solo" } }], newInstallations: twice() }))).json().response;
+    expect(response).toMatchObject({ allowed: false, auditAnnotations: { rules: "LG302" } });
+  });
+});

@@ -270,3 +270,18 @@ describe("plan", () => {
     expect(stderr).toMatch(/no plan: a canary is already in progress/);
   });
 });
+
+describe("check ratchets like the webhook", () => {
+  it("a pre-existing duplicate cluster warns on an unrelated change; adding one is denied", async () => {
+    const entry = (clusters: string[], tag: string) => ({ revision: "1-24", clusters: clusters.map((name) => ({ name, defaultRevision: true })), istioOperatorSpec: { tag } });
+    await yamlFile("dup-old.yaml", lifecycleObject("ILM", [entry(["cluster1", "cluster1"], "1.24.1-solo")]));
+    await yamlFile("dup-new.yaml", lifecycleObject("ILM", [entry(["cluster1", "cluster1"], "1.24.2-solo")]));
+    const pre = run(["check", "--old", "dup-old.yaml", "--new", "dup-new.yaml"]);
+    expect(pre.code).toBe(0);
+    expect(pre.stdout).toMatch(/warning: LG302 revision 1-24 lists cluster cluster1 twice; list it once\. \(pre-existing/);
+    await yamlFile("single.yaml", lifecycleObject("ILM", [entry(["cluster1"], "1.24.1-solo")]));
+    const added = run(["check", "--old", "single.yaml", "--new", "dup-old.yaml"]);
+    expect(added.code).toBe(1);
+    expect(added.stdout).toMatch(/dup-old\.yaml:\d+: LG302 /);
+  });
+});

@@ -18,6 +18,8 @@ export interface RuleCase {
   readonly skipPolicy?: { mode?: "honor" | "ignore"; users?: string[]; groups?: string[] };
   /** The DELETION_PROTECTION setting (LG701); on when absent. */
   readonly deletionProtection?: boolean;
+  /** RULE_SEVERITY, as `LG304=deny,...`. */
+  readonly severity?: string;
   /** Other objects in the cluster (LG5xx): the view is synced unless `synced: false`. */
   readonly cluster?: {
     readonly synced?: boolean;

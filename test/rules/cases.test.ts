@@ -3,6 +3,7 @@ import { GLM, ILM } from "../../src/lifecycle/kinds.js";
 import { readLifecycleObject } from "../../src/lifecycle/model.js";
 import { evaluate, type EngineOptions } from "../../src/rules/engine.js";
 import { RULES } from "../../src/rules/registry.js";
+import { parseSeverityOverrides } from "../../src/rules/severity-policy.js";
 import type { ClusterView } from "../../src/rules/types.js";
 import { KIND_NAMES, lifecycleObject, loadCaseFiles, type RuleCase } from "../helpers/cases.js";
 
@@ -36,6 +37,7 @@ function run(c: RuleCase) {
       ...(c.skipPolicy ? { skipPolicy: { mode: c.skipPolicy.mode ?? "honor", users: c.skipPolicy.users ?? [], groups: c.skipPolicy.groups ?? [] } } : {}),
       ...(c.cluster ? { cluster: clusterView(c.cluster), clusterAware: true } : {}),
       ...(c.deletionProtection === undefined ? {} : { deletionProtection: c.deletionProtection }),
+      ...(c.severity ? { severities: parseSeverityOverrides(c.severity) } : {}),
     } satisfies EngineOptions,
   );
 }

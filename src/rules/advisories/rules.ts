@@ -7,11 +7,11 @@ import { listNames } from "../messages.js";
 import { defineRule } from "../types.js";
 
 export const LG401 = defineRule(
-  { id: "LG401", severity: "warn", operations: ["CREATE", "UPDATE"], summary: "The object has a revisionless entry: for testing only, every change is applied in place.", doc: { why: "The guide: \"Revisionless (testing only): ... in-place upgrades are triggered when you apply changes to any field\". lifecycle-guard cannot protect a revisionless entry.", example: {"before": "- clusters: [{name: cluster1}]   # no revision", "after": ""}, fix: "Use revisioned entries outside of testing." } },
+  { id: "LG401", judgesState: true, severity: "warn", operations: ["CREATE", "UPDATE"], summary: "The object has a revisionless entry: for testing only, every change is applied in place.", doc: { why: "The guide: \"Revisionless (testing only): ... in-place upgrades are triggered when you apply changes to any field\". lifecycle-guard cannot protect a revisionless entry.", example: {"before": "- clusters: [{name: cluster1}]   # no revision", "after": ""}, fix: "Use revisioned entries outside of testing." } },
   (ctx, report) => {
     const entry = ctx.newObject.entries.find((e) => e.key === "");
     if (!entry) return;
-    report(entryPath(entry), `entry ${entry.index} is revisionless (no ${ctx.kind.keyField}): for testing only; every change to it is applied in place, unchecked.`);
+    report(entryPath(entry), `entry ${entry.index} is revisionless (no ${ctx.kind.keyField}): for testing only; every change to it is applied in place, unchecked.`, undefined, undefined, ["revisionless"]);
   },
 );
 
@@ -42,6 +42,7 @@ function hasDiscoverySelectors(entry: Entry): boolean {
 export const LG403 = defineRule(
   {
     id: "LG403",
+    judgesState: true,
     severity: "warn",
     kinds: ["ILM"],
     operations: ["CREATE", "UPDATE"],
@@ -59,6 +60,9 @@ export const LG403 = defineRule(
     report(
       entry ? entryPath(entry, "istioOperatorSpec", "meshConfig", "discoverySelectors") : INSTALLATIONS_PATH,
       `${listNames(clusters)}: several revisions with discoverySelectors; set IGNORE_REVISIONS_FOR_VIRTUAL_DESTINATION_TRANSLATION in glooMgmtServer.extraEnvs.`,
+      undefined,
+      undefined,
+      clusters,
     );
   },
 );

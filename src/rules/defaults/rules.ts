@@ -12,20 +12,20 @@ const revs = (ctx: RuleContext, entries: readonly Entry[]): string => {
 };
 
 export const LG201 = defineRule(
-  { id: "LG201", severity: "warn", kinds: ["ILM"], operations: ["CREATE", "UPDATE"], summary: "Two or more ILM entries are defaultRevision for the same cluster.", doc: { why: "Two revisions both defaultRevision: true on one cluster leave the default injection and the default control plane ambiguous. The guide keeps the existing revision default while the canary runs with defaultRevision: false.", example: {"before": "- revision: 1-23\n  clusters: [{name: cluster1, defaultRevision: true}]", "after": "- revision: 1-24\n  clusters: [{name: cluster1, defaultRevision: true}]  # as well"}, fix: "Keep exactly one revision default per cluster: set defaultRevision: false on the canary until you switch." } },
+  { id: "LG201", judgesState: true, severity: "warn", kinds: ["ILM"], operations: ["CREATE", "UPDATE"], summary: "Two or more ILM entries are defaultRevision for the same cluster.", doc: { why: "Two revisions both defaultRevision: true on one cluster leave the default injection and the default control plane ambiguous. The guide keeps the existing revision default while the canary runs with defaultRevision: false.", example: {"before": "- revision: 1-23\n  clusters: [{name: cluster1, defaultRevision: true}]", "after": "- revision: 1-24\n  clusters: [{name: cluster1, defaultRevision: true}]  # as well"}, fix: "Keep exactly one revision default per cluster: set defaultRevision: false on the canary until you switch." } },
   (ctx, report) => {
     for (const cluster of clusterNames(ctx.newObject)) {
       const flagged = entriesOn(ctx.newObject, cluster).filter((e) => flagOn(e, cluster));
       const last = flagged[flagged.length - 1];
       if (flagged.length < 2 || !last) continue;
       const verb = flagged.length === 2 ? "are both" : "are all";
-      report(flagPath(ctx, last, cluster), `${shown(cluster)}: revisions ${listNames(flagged.map((e) => revisionLabel(e.key)), 4)} ${verb} defaultRevision; keep exactly one.`);
+      report(flagPath(ctx, last, cluster), `${shown(cluster)}: revisions ${listNames(flagged.map((e) => revisionLabel(e.key)), 4)} ${verb} defaultRevision; keep exactly one.`, undefined, undefined, [cluster]);
     }
   },
 );
 
 export const LG202 = defineRule(
-  { id: "LG202", severity: "warn", kinds: ["GLM"], operations: ["CREATE", "UPDATE"], summary: "Two or more GLM entries of the same gateway are activeGateway for the same cluster.", doc: { why: "Two gateway revisions of the same gateway both activeGateway: true on one cluster make the active (unrevisioned) gateway Service ambiguous. The guide adds the canary with activeGateway: false.", example: {"before": "two entries of gateway gw/ingress, both activeGateway: true", "after": ""}, fix: "Keep one active revision per gateway and cluster." } },
+  { id: "LG202", judgesState: true, severity: "warn", kinds: ["GLM"], operations: ["CREATE", "UPDATE"], summary: "Two or more GLM entries of the same gateway are activeGateway for the same cluster.", doc: { why: "Two gateway revisions of the same gateway both activeGateway: true on one cluster make the active (unrevisioned) gateway Service ambiguous. The guide adds the canary with activeGateway: false.", example: {"before": "two entries of gateway gw/ingress, both activeGateway: true", "after": ""}, fix: "Keep one active revision per gateway and cluster." } },
   (ctx, report) => {
     for (const cluster of clusterNames(ctx.newObject)) {
       const active = entriesOn(ctx.newObject, cluster).filter((e) => flagOn(e, cluster));
@@ -38,7 +38,7 @@ export const LG202 = defineRule(
       if (!last) continue;
       const gateways = [...new Set(conflicting.slice(0, 4).flatMap((e) => e.gateways))];
       const which = gateways.length > 0 ? ` for gateway ${listNames(gateways, 2)}` : "";
-      report(flagPath(ctx, last, cluster), `${shown(cluster)}: ${revs(ctx, conflicting)} are ${conflicting.length === 2 ? "both" : "all"} activeGateway${which}; keep one active per gateway.`);
+      report(flagPath(ctx, last, cluster), `${shown(cluster)}: ${revs(ctx, conflicting)} are ${conflicting.length === 2 ? "both" : "all"} activeGateway${which}; keep one active per gateway.`, undefined, undefined, [`${cluster}\u0000${gateways.join(",")}`]);
     }
   },
 );
