@@ -216,3 +216,16 @@ describe("ratcheting over the protocol", () => {
     expect(response).toMatchObject({ allowed: false, auditAnnotations: { rules: "LG302" } });
   });
 });
+
+describe("LG209 through the server", () => {
+  it("an inactive GLM revision renamed in place is allowed with the LG209 warning", async () => {
+    const entry = (revision: string) => ({ gatewayRevision: revision, clusters: [{ name: "cluster1", activeGateway: false }], istioOperatorSpec: { profile: "empty", components: { ingressGateways: [{ name: "istio-ingressgateway", namespace: "gloo-mesh-gateways" }] } } });
+    const review = ilmReview({ oldInstallations: [entry("1-23")], newInstallations: [entry("1-24")] }) as { request: Record<string, unknown> & { object: Record<string, unknown>; oldObject: Record<string, unknown> } };
+    review.request.kind = { group: "admin.gloo.solo.io", version: "v2", kind: "GatewayLifecycleManager" };
+    review.request.object.kind = "GatewayLifecycleManager";
+    review.request.oldObject.kind = "GatewayLifecycleManager";
+    const response = (await post(review)).json().response;
+    expect(response.allowed).toBe(true);
+    expect(response.warnings).toEqual([expect.stringMatching(/^LG209 cluster1: gatewayRevision 1-23 is renamed to 1-24 in place/)]);
+  });
+});

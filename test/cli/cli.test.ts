@@ -285,3 +285,17 @@ describe("check ratchets like the webhook", () => {
     expect(added.stdout).toMatch(/dup-old\.yaml:\d+: LG302 /);
   });
 });
+
+describe("check: LG209", () => {
+  it("warns when the only, non-default revision is renamed in place, and stays quiet for a canary replaced beside the default", async () => {
+    const entry = (revision: string, tag: string, flag = false) => ({ revision, clusters: [{ name: "cluster1", defaultRevision: flag }], istioOperatorSpec: { tag } });
+    await yamlFile("only-old.yaml", lifecycleObject("ILM", [entry("1-23", "1.23.4-solo")]));
+    await yamlFile("only-new.yaml", lifecycleObject("ILM", [entry("1-24", "1.24.2-solo")]));
+    const renamed = run(["check", "--old", "only-old.yaml", "--new", "only-new.yaml"]);
+    expect(renamed.code).toBe(0);
+    expect(renamed.stdout).toMatch(/only-new\.yaml:\d+: warning: LG209 cluster1: revision 1-23 is renamed to 1-24 in place/);
+    await yamlFile("canary-old.yaml", lifecycleObject("ILM", [entry("1-23", "1.23.4-solo", true), entry("1-24", "1.24.1-solo")]));
+    await yamlFile("canary-new.yaml", lifecycleObject("ILM", [entry("1-23", "1.23.4-solo", true), entry("1-25", "1.25.1-solo")]));
+    expect(run(["check", "--old", "canary-old.yaml", "--new", "canary-new.yaml"]).stdout).not.toContain("LG209");
+  });
+});

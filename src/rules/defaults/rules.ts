@@ -171,3 +171,51 @@ export const LG208 = defineRule(
     }
   },
 );
+
+export const LG209 = defineRule(
+  {
+    id: "LG209",
+    severity: "warn",
+    operations: ["UPDATE"],
+    summary: "A revision that was not default/active is renamed in place while no other pre-existing revision remains there: it is replaced, not run beside.",
+    doc: { why: "An entry's key changed in place while the old revision was not default/active and no other pre-existing revision remains there: whatever ran on the old revision ran only there. Workloads labelled istio.io/rev=<old>, or Services that select the old gateway revision (Solo's labs keep every activeGateway false and switch a custom Service), lose their control plane or gateway: the new revision is installed instead of beside the old one.", example: {"before": "- gatewayRevision: 1-23  # activeGateway: false", "after": "- gatewayRevision: 1-24  # same entry, renamed"}, fix: "Keep the old entry, add the new one beside it, move the workloads or the Service, then remove the old entry." },
+  },
+  (ctx, report) => {
+    const old = ctx.oldObject;
+    if (!old) return;
+    const { newSide } = sideSummaries(ctx);
+    // One warning per renamed entry, naming its clusters: the rename is one problem, not one per cluster.
+    const renames = new Map<Entry, { from: Entry; clusters: string[] }>();
+    for (const oldEntry of old.entries) {
+      for (const { name: cluster, flag } of oldEntry.clusters) {
+        // A default/active installation renamed in place is LG203's.
+        if (flag) continue;
+        ctx.tick();
+        if (counterpart(ctx, oldEntry, cluster, ctx.newObject)) continue;
+        const now = newSide.on(cluster, oldEntry);
+        // Another pre-existing revision stays there (a canary replaced beside it): quiet.
+        if (now.preExisting.count > 0 || now.newKeys.count === 0) continue;
+        const atSamePlace = ctx.newObject.entries[oldEntry.index];
+        const renamed = atSamePlace && now.newKeys.first.includes(atSamePlace) ? atSamePlace : now.newKeys.first[0];
+        if (!renamed) continue;
+        const known = renames.get(renamed);
+        if (known && known.from === oldEntry) known.clusters.push(cluster);
+        else if (!known) renames.set(renamed, { from: oldEntry, clusters: [cluster] });
+      }
+    }
+    for (const [renamed, { from, clusters }] of renames) {
+      const before = revisionLabel(from.key);
+      const after = revisionLabel(renamed.key);
+      const lost =
+        ctx.kind.short === "ILM"
+          ? from.key === ""
+            ? "workloads of the revisionless control plane lose it"
+            : `workloads on istio.io/rev=${before} lose their control plane`
+          : `Services selecting the ${before} gateway${gatewayLabel(from).replace(" for gateway", "")} lose it`;
+      report(
+        entryPath(renamed, ctx.kind.keyField),
+        `${listNames(clusters)}: ${ctx.kind.keyField} ${before} is renamed to ${after} in place, with no other revision there: ${lost}. Keep ${before}, add ${after} beside it, move, then remove ${before}.`,
+      );
+    }
+  },
+);
