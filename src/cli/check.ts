@@ -7,7 +7,7 @@ import { readLifecycleObject } from "../lifecycle/model.js";
 import { escapeText } from "../lifecycle/text.js";
 import { evaluate, type Decision, type EngineOptions } from "../rules/engine.js";
 import { RULES } from "../rules/registry.js";
-import type { ClusterObject, ClusterView, Finding } from "../rules/types.js";
+import { fixedClusterView, type ClusterObject, type ClusterView, type Finding } from "../rules/types.js";
 import { describeObject, InputError, type InputObject, type InputSet } from "./input.js";
 import { ruleText } from "./rules-doc.js";
 
@@ -117,8 +117,7 @@ function inputView(base: ClusterView | undefined, oldObjects: readonly InputObje
     if (p.old) objects.delete(identity(p.old.kind, p.old.namespace || namespace || "", p.old.name));
     put(lifecycleKind(p.object), p.namespace, p.object.name, p.object.object);
   }
-  const all = [...objects.values()];
-  return { synced: base ? base.synced : true, objects: (kind) => all.filter((o) => o.kind === kind) };
+  return fixedClusterView([...objects.values()], base ? base.synced : true);
 }
 
 /** Judges every --new lifecycle manager against what it replaces: the webhook's decisions, offline. */
@@ -181,10 +180,7 @@ export function formatText(report: CheckReport): string {
     const { decision } = result;
     const verdict = decision.failure ? `error: rule ${decision.failure.rule} failed: ${escapeText(decision.failure.error).slice(0, 200)}` : decision.allowed ? "allowed" : "denied";
     lines.push(`${label(result)} (${result.operation}, ${where(result.object)}): ${verdict}`);
-    for (const p of problemsOf(result)) {
-      const place = p.field ? `${p.file === "-" ? "stdin" : p.file}:${p.line}` : `${p.file === "-" ? "stdin" : p.file}:${p.line}`;
-      lines.push(`  ${place}: ${p.severity === "deny" ? "" : "warning: "}${p.message}`);
-    }
+    for (const p of problemsOf(result)) lines.push(`  ${p.file === "-" ? "stdin" : p.file}:${p.line}: ${p.severity === "deny" ? "" : "warning: "}${p.message}`);
   }
   for (const o of report.deletions) lines.push(`not in --new (a deletion, not checked): ${describeObject(o)} (${where(o)})`);
   const skipped = [...(report.input.old?.skipped ?? []), ...report.input.new.skipped];

@@ -2,7 +2,7 @@ import { groupOfApiVersion, lifecycleKindOf, type LifecycleKind } from "../lifec
 import { readLifecycleObject } from "../lifecycle/model.js";
 import { isPlainObject, type JsonObject } from "../lifecycle/values.js";
 import { evaluate, type Decision } from "../rules/engine.js";
-import type { ClusterObject, ClusterView } from "../rules/types.js";
+import { fixedClusterView, type ClusterView } from "../rules/types.js";
 
 export interface StepVerdict {
   readonly object: string;
@@ -15,11 +15,12 @@ const identify = (o: JsonObject): { kind: LifecycleKind | undefined; namespace: 
 };
 
 function viewOf(objects: readonly JsonObject[]): ClusterView {
-  const all = objects.flatMap((o) => {
-    const { kind, namespace, name } = identify(o);
-    return kind ? [{ kind, namespace, name, object: readLifecycleObject(kind, o) } as ClusterObject & { kind: LifecycleKind }] : [];
-  });
-  return { synced: true, objects: (kind) => all.filter((o) => o.kind === kind) };
+  return fixedClusterView(
+    objects.flatMap((o) => {
+      const { kind, namespace, name } = identify(o);
+      return kind ? [{ kind, namespace, name, object: readLifecycleObject(kind, o) }] : [];
+    }),
+  );
 }
 
 /**

@@ -45,6 +45,11 @@ export interface ClusterView {
 
 export const NO_CLUSTER: ClusterView = { synced: false, objects: () => [] };
 
+/** A view over a fixed set of objects (the CLI's input set, a plan's step): complete as given. */
+export function fixedClusterView(objects: readonly (ClusterObject & { readonly kind: LifecycleKind })[], synced = true): ClusterView {
+  return { synced, objects: (kind) => objects.filter((o) => o.kind === kind) };
+}
+
 /** Whether `skipUpgradeValidation: true` is honored for this request (operator policy). */
 export interface SkipPolicyDecision {
   readonly honored: boolean;
