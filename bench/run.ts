@@ -344,8 +344,10 @@ A/B runs of the server with one thing changed at a time. In order of effect:
    analyses rules share were cached in \`WeakMap\`s keyed by the review context, and V8 clears such
    entries late, keeping each review's objects alive past young-generation collections (now a
    \`Map\` on the context that dies with it); and with V8's default young generation, the objects
-   of reviews in flight during a scavenge were promoted and collected again later (the container
-   now runs with \`--max-semi-space-size=64\`, +20 % throughput; the floor is unaffected).
+   of reviews in flight during a scavenge were promoted and collected again later (a larger young
+   generation, +20 % throughput at 64 MiB; the container now runs with 32 MiB and a bounded old
+   generation, \`--max-old-space-size=320\`, because with 64 MiB and an unbounded heap a few
+   worst-case reviews took RSS past the pod's 512 MiB: see docs/reliability.md).
 2. **Loading @kubernetes/client-node** cost ~80 MiB of RSS and half a second of start-up even with
    no cluster connection; it (and the X.509 library for development certificates) is now loaded
    only when needed. Start to ready went from 939 ms to under 300 ms, typical-load RSS from 270 MiB
@@ -355,7 +357,12 @@ A/B runs of the server with one thing changed at a time. In order of effect:
    cluster. Entries are now indexed once when read (by key, cluster and installation), lookups are
    O(1), tags and their semver core are memoised, and the LG11x rules share one deep comparison.
    The profile is now the comparison of \`istioOperatorSpec\` values itself, which is linear.
-4. **Per-request overhead:** one synchronous stdout write per decision (now pino's buffered
+4. **Worst-case shapes (issue 9).** Renaming every default revision on one cluster, many clusters
+   on one entry, many GLM gateways, and one large \`values\` map against many paired entries were
+   quadratic (21 s at 0.5 MiB for the first). GLM gateway groups (union-find), per-(cluster, group)
+   summaries computed once per review, and a comparer that walks the smaller side of large nodes
+   made every shape linear; the "Worst-case shapes" table above is the result.
+5. **Per-request overhead:** one synchronous stdout write per decision (now pino's buffered
    asynchronous destination, flushed every 250 ms and on exit), a Fastify child logger per request
    (dropped: the decision line has the uid), async hooks, and a debug payload built at info level.
 

@@ -63,8 +63,8 @@ const API_SERVER_OPERATIONS: ReadonlySet<unknown> = new Set(["CREATE", "UPDATE",
  * there" would let an unchecked change through.
  */
 function lifecycleRequestProblem(request: AdmissionRequest): string | undefined {
-  const input = engineInputOf(request);
-  if (!lifecycleKindOf(input.group, input.kind)) return undefined;
+  const { group, kind } = requestKind(request);
+  if (!lifecycleKindOf(group, kind)) return undefined;
   if (!API_SERVER_OPERATIONS.has(request.operation)) {
     return `AdmissionReview request.operation must be CREATE, UPDATE, DELETE or CONNECT, got ${JSON.stringify(shown(String(request.operation ?? null), 32))}`;
   }
@@ -85,12 +85,20 @@ function metadataOf(object: unknown): JsonObject {
  * senders and hand-made reviews may leave it out, so the object's own apiVersion/kind is the
  * fallback.
  */
+/** The group and kind a request is about: request.kind, else the object's own apiVersion and kind. */
+function requestKind(request: AdmissionRequest): { group: string | undefined; kind: string | undefined } {
+  const kindRef = isPlainObject(request.kind) ? request.kind : undefined;
+  const object = request.object ?? request.oldObject;
+  const objectRecord = isPlainObject(object) ? object : {};
+  return {
+    group: kindRef && typeof kindRef.group === "string" ? kindRef.group : groupOfApiVersion(objectRecord.apiVersion),
+    kind: kindRef && typeof kindRef.kind === "string" ? kindRef.kind : stringOr(objectRecord.kind, undefined),
+  };
+}
+
 export function engineInputOf(request: AdmissionRequest): EngineInput {
   const object = request.object ?? request.oldObject;
-  const kindRef = isPlainObject(request.kind) ? request.kind : undefined;
-  const objectRecord = isPlainObject(object) ? object : {};
-  const group = kindRef && typeof kindRef.group === "string" ? kindRef.group : groupOfApiVersion(objectRecord.apiVersion);
-  const kind = kindRef && typeof kindRef.kind === "string" ? kindRef.kind : stringOr(objectRecord.kind, undefined);
+  const { group, kind } = requestKind(request);
   const metadata = metadataOf(object);
   const userInfo = isPlainObject(request.userInfo) ? request.userInfo : undefined;
   return {

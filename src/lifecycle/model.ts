@@ -258,11 +258,8 @@ export function readLifecycleObject(kind: LifecycleKind, object: unknown): Lifec
   };
   const byGroupOnCluster = new Map<string, Entry[]>();
   const gateways = kind.short === "GLM";
-  const byKeyIdentity = new Map<string, Entry>();
   for (const entry of entries) {
     append(byKey, entry.key, entry);
-    const identity = identityKey(entry.key, entry);
-    if (!byKeyIdentity.has(identity)) byKeyIdentity.set(identity, entry);
 
     for (const cluster of entry.clusterFlags.keys()) {
       append(byCluster, cluster, entry);
@@ -273,7 +270,36 @@ export function readLifecycleObject(kind: LifecycleKind, object: unknown): Lifec
       if (gateways) append(byGroupOnCluster, groupKey(entry.group, cluster), entry);
     }
   }
-  return { kind, entries, byKey, byCluster, byInstallation, byGroupOnCluster, groupOfName, byKeyIdentity, shapeProblem, annotations: annotationsOf(object), status: statusOf(object) };
+  // Built on first use: most reviews need none of these, and every review reads two objects.
+  let byKeyIdentity: Map<string, Entry> | undefined;
+  let annotations: Map<string, string> | undefined;
+  let status: { value: InstallationStatus | undefined } | undefined;
+  return {
+    kind,
+    entries,
+    byKey,
+    byCluster,
+    byInstallation,
+    byGroupOnCluster,
+    groupOfName,
+    shapeProblem,
+    get byKeyIdentity() {
+      if (!byKeyIdentity) {
+        byKeyIdentity = new Map();
+        for (const entry of entries) {
+          const identity = identityKey(entry.key, entry);
+          if (!byKeyIdentity.has(identity)) byKeyIdentity.set(identity, entry);
+        }
+      }
+      return byKeyIdentity;
+    },
+    get annotations() {
+      return (annotations ??= annotationsOf(object));
+    },
+    get status() {
+      return (status ??= { value: statusOf(object) }).value;
+    },
+  };
 }
 
 /** How a key reads in messages. */

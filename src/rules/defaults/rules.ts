@@ -85,7 +85,8 @@ export const LG204 = defineRule(
     for (const oldEntry of old.entries) {
       for (const { name: cluster } of oldEntry.clusters) {
         ctx.tick();
-        if (newSide.on(cluster, oldEntry).all.count > 0 || counterpart(ctx, oldEntry, cluster, ctx.newObject)) continue;
+        // The O(1) check first: in the usual edit every installation is still there.
+        if (counterpart(ctx, oldEntry, cluster, ctx.newObject) || newSide.on(cluster, oldEntry).all.count > 0) continue;
         const identity = `${cluster}\u0000${ctx.kind.short === "GLM" ? oldEntry.gateways.join() : ""}`;
         if (seen.has(identity)) continue;
         seen.add(identity);
