@@ -270,36 +270,51 @@ export function readLifecycleObject(kind: LifecycleKind, object: unknown): Lifec
       if (gateways) append(byGroupOnCluster, groupKey(entry.group, cluster), entry);
     }
   }
-  // Built on first use: most reviews need none of these, and every review reads two objects.
-  let byKeyIdentity: Map<string, Entry> | undefined;
-  let annotations: Map<string, string> | undefined;
-  let status: { value: InstallationStatus | undefined } | undefined;
-  return {
-    kind,
-    entries,
-    byKey,
-    byCluster,
-    byInstallation,
-    byGroupOnCluster,
-    groupOfName,
-    shapeProblem,
-    get byKeyIdentity() {
-      if (!byKeyIdentity) {
-        byKeyIdentity = new Map();
-        for (const entry of entries) {
-          const identity = identityKey(entry.key, entry);
-          if (!byKeyIdentity.has(identity)) byKeyIdentity.set(identity, entry);
-        }
+  return new ReadObject(kind, entries, byKey, byCluster, byInstallation, byGroupOnCluster, groupOfName, shapeProblem, object);
+
+}
+
+/**
+ * A read lifecycle object. The indexes most reviews never use are built on first use; they are
+ * getters on the class, so every object has one shape (getters on an object literal give each
+ * object a shape of its own, and every property read on the model turned megamorphic).
+ */
+class ReadObject implements LifecycleObject {
+  private keyIdentity: Map<string, Entry> | undefined;
+  private annotationMap: Map<string, string> | undefined;
+  private statusRead: { value: InstallationStatus | undefined } | undefined;
+
+  constructor(
+    readonly kind: LifecycleKind,
+    readonly entries: readonly Entry[],
+    readonly byKey: ReadonlyMap<string, readonly Entry[]>,
+    readonly byCluster: ReadonlyMap<string, readonly Entry[]>,
+    readonly byInstallation: ReadonlyMap<string, Installation>,
+    readonly byGroupOnCluster: ReadonlyMap<string, readonly Entry[]>,
+    readonly groupOfName: ReadonlyMap<string, number>,
+    readonly shapeProblem: ShapeProblem | undefined,
+    private readonly source: unknown,
+  ) {}
+
+  get byKeyIdentity(): ReadonlyMap<string, Entry> {
+    if (!this.keyIdentity) {
+      const index = new Map<string, Entry>();
+      for (const entry of this.entries) {
+        const identity = identityKey(entry.key, entry);
+        if (!index.has(identity)) index.set(identity, entry);
       }
-      return byKeyIdentity;
-    },
-    get annotations() {
-      return (annotations ??= annotationsOf(object));
-    },
-    get status() {
-      return (status ??= { value: statusOf(object) }).value;
-    },
-  };
+      this.keyIdentity = index;
+    }
+    return this.keyIdentity;
+  }
+
+  get annotations(): ReadonlyMap<string, string> {
+    return (this.annotationMap ??= annotationsOf(this.source));
+  }
+
+  get status(): InstallationStatus | undefined {
+    return (this.statusRead ??= { value: statusOf(this.source) }).value;
+  }
 }
 
 /** How a key reads in messages. */

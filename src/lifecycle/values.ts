@@ -71,9 +71,10 @@ const SMALL_NODE = 32;
  * and every node's memo is built once: linear in the review, whatever its shape.
  */
 export class Comparer {
-  private readonly sizes = new Map<object, number>();
-  private readonly nonEmptyKeys = new Map<object, readonly string[]>();
-  private readonly holdsSomething = new Map<object, boolean>();
+  // Memos for large nodes only, created when the first one is met: a typical review has none.
+  private sizes: Map<object, number> | undefined;
+  private nonEmptyKeys: Map<object, readonly string[]> | undefined;
+  private holdsSomething: Map<object, boolean> | undefined;
 
   constructor(private readonly tick: () => void = () => {}) {}
 
@@ -85,14 +86,17 @@ export class Comparer {
   /** True when a and b differ; the path is pushed innermost first. */
   private walk(a: unknown, b: unknown, path: PathSegment[]): boolean {
     this.tick();
-    const aEmpty = this.isEmpty(a);
-    const bEmpty = this.isEmpty(b);
+    // Each object's size is read once here and handed on.
+    const aSize = isPlainObject(a) ? this.size(a) : -1;
+    const bSize = isPlainObject(b) ? this.size(b) : -1;
+    const aEmpty = aSize === -1 ? isEmpty(a) : aSize === 0;
+    const bEmpty = bSize === -1 ? isEmpty(b) : bSize === 0;
     if (aEmpty && bEmpty) return false;
     // An empty side is compared as the container the other side is, so that `{env: []}` equals
     // `{}` and the path names the first thing that was really added or removed.
     const aObject = isPlainObject(a) ? a : aEmpty ? EMPTY_OBJECT : undefined;
     const bObject = isPlainObject(b) ? b : bEmpty ? EMPTY_OBJECT : undefined;
-    if (aObject && bObject) return this.walkObjects(aObject, bObject, path);
+    if (aObject && bObject) return this.walkObjects(aObject, bObject, Math.max(aSize, 0), Math.max(bSize, 0), path);
     const aArray = Array.isArray(a) ? a : aEmpty ? EMPTY_ARRAY : undefined;
     const bArray = Array.isArray(b) ? b : bEmpty ? EMPTY_ARRAY : undefined;
     if (aArray && bArray) {
@@ -110,9 +114,7 @@ export class Comparer {
     return a !== b;
   }
 
-  private walkObjects(a: JsonObject, b: JsonObject, path: PathSegment[]): boolean {
-    const sizeA = this.size(a);
-    const sizeB = this.size(b);
+  private walkObjects(a: JsonObject, b: JsonObject, sizeA: number, sizeB: number, path: PathSegment[]): boolean {
     if (sizeA <= SMALL_NODE && sizeB <= SMALL_NODE) {
       for (const key in b) {
         if (this.walk(ownValue(a, key), b[key], path)) return found(path, key);
@@ -141,22 +143,31 @@ export class Comparer {
     return isPlainObject(value) ? this.size(value) === 0 : isEmpty(value);
   }
 
+  /**
+   * The number of keys, exact up to SMALL_NODE + 1. Small nodes (nearly all of them) are counted
+   * on the spot without allocating; only a large node's size is computed once and remembered.
+   */
   private size(object: JsonObject): number {
-    let size = this.sizes.get(object);
-    if (size === undefined) {
-      size = Object.keys(object).length;
-      this.sizes.set(object, size);
+    const known = this.sizes?.get(object);
+    if (known !== undefined) return known;
+    let count = 0;
+    for (const key in object) {
+      if (key !== undefined && ++count > SMALL_NODE) {
+        const size = Object.keys(object).length;
+        (this.sizes ??= new Map()).set(object, size);
+        return size;
+      }
     }
-    return size;
+    return count;
   }
 
   /** Keys whose value is not Empty all the way down (so it differs from an absent key). */
   private keysHoldingSomething(object: JsonObject): readonly string[] {
-    let keys = this.nonEmptyKeys.get(object);
+    let keys = this.nonEmptyKeys?.get(object);
     if (!keys) {
       const found: string[] = [];
       for (const key in object) if (this.holds(object[key])) found.push(key);
-      this.nonEmptyKeys.set(object, (keys = found));
+      (this.nonEmptyKeys ??= new Map()).set(object, (keys = found));
     }
     return keys;
   }
@@ -165,10 +176,10 @@ export class Comparer {
     this.tick();
     if (this.isEmpty(value)) return false;
     if (typeof value !== "object" || value === null) return true;
-    let known = this.holdsSomething.get(value);
+    let known = this.holdsSomething?.get(value);
     if (known === undefined) {
       known = Array.isArray(value) ? value.length > 0 : this.keysHoldingSomething(value as JsonObject).length > 0;
-      this.holdsSomething.set(value, known);
+      (this.holdsSomething ??= new Map()).set(value, known);
     }
     return known;
   }

@@ -226,7 +226,8 @@ export function evaluate(input: EngineInput, options: EngineOptions = {}): Decis
 
   const registered = applicableRules(options.rules ?? RULES, ctx.operation, kind.short);
   const severities = options.severities;
-  const applicable = registered.filter((r) => !(r.id === DELETION_RULE && options.deletionProtection === false) && severities?.get(r.id) !== "off");
+  // Filtered only when a setting removes rules: the usual review reuses the cached list.
+  const applicable = options.deletionProtection === false || severities?.size ? registered.filter((r) => !(r.id === DELETION_RULE && options.deletionProtection === false) && severities?.get(r.id) !== "off") : registered;
   // Cross-object rules run only on a synced cluster view: stale data must never deny.
   const rules = ctx.cluster.synced ? applicable : applicable.filter((r) => !r.needsCluster);
   const skippedClusterRules = ctx.clusterAware && rules.length < applicable.length;
