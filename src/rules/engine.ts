@@ -85,14 +85,14 @@ function uniqueFindings(findings: readonly Finding[]): Finding[] {
  * never be stored; and in-place findings about entries that LG301 reports as one installation
  * held twice would bury the structural problem that makes them meaningless.
  */
-function withoutNoise(findings: readonly Finding[]): Finding[] {
+function withoutNoise(findings: Finding[]): Finding[] {
   const deniedFields = new Set<string>();
   const duplicated = new Set<unknown>();
   for (const f of findings) {
     if (f.severity === "deny") deniedFields.add(f.field);
     if (f.rule === "LG301") for (const entry of f.about ?? []) duplicated.add(entry);
   }
-  if (deniedFields.size === 0) return [...findings];
+  if (deniedFields.size === 0) return findings;
   return findings.filter((f) => {
     if (f.severity === "warn" && deniedFields.has(f.field)) return false;
     if (duplicated.size > 0 && f.rule.startsWith("LG1") && f.governedBy?.object === "new" && duplicated.has(f.governedBy.entry)) return false;
@@ -166,26 +166,25 @@ const downgrade = (f: Finding): Finding => ({ ...f, severity: "warn", message: `
  * pre-exists. An UPDATE that changes nothing under spec is never denied, except for an object the
  * rules cannot read at all.
  */
-function ratchet(ctx: RuleContext, input: EngineInput, kept: readonly Finding[], state: ReadonlyMap<Rule, ReadonlyMap<string, number>>, deadlinePassed: (() => boolean) | undefined): Finding[] {
+function ratchet(ctx: RuleContext, input: EngineInput, kept: Finding[], state: ReadonlyMap<string, { readonly rule: Rule; readonly counts: ReadonlyMap<string, number> }>): Finding[] {
   const old = ctx.oldObject;
-  if (ctx.operation !== "UPDATE" || !old || !kept.some((f) => f.severity === "deny")) return [...kept];
+  if (ctx.operation !== "UPDATE" || !old || !kept.some((f) => f.severity === "deny")) return kept;
   const unreadable = (f: Finding): boolean => f.rule === "LG305" && UNREADABLE_PATHS.has(f.field);
   const specOf = (o: unknown): unknown => (isPlainObject(o) ? o.spec : undefined);
   if (!new Comparer(ctx.tick).firstDifference(specOf(input.oldObject), specOf(input.newObject))) {
     return kept.map((f) => (f.severity === "deny" && !unreadable(f) ? downgrade(f) : f));
   }
-  const before = new Map<Rule, ReadonlyMap<string, number>>();
-  const mirror: RuleContext = { ...ctx, operation: "CREATE", oldObject: undefined, newObject: old, shared: new Map(), tick: ticker(deadlinePassed) };
-  for (const rule of state.keys()) {
-    if (!kept.some((f) => f.rule === rule.id && f.severity === "deny")) continue;
-    before.set(rule, rule.check(mirror, { bypassed: [] }).violationCounts);
+  // The state rules that denied, run once more over the old object (as if it were being created).
+  const mirror: RuleContext = { ...ctx, operation: "CREATE", oldObject: undefined, newObject: old, shared: new Map() };
+  const before = new Map<string, ReadonlyMap<string, number>>();
+  for (const [id, { rule }] of state) {
+    if (kept.some((f) => f.rule === id && f.severity === "deny")) before.set(id, rule.check(mirror, { bypassed: [] }).violationCounts);
   }
   return kept.map((f) => {
     if (f.severity !== "deny" || unreadable(f)) return f;
     if (f.rule === "LG305") return preExistingShapeProblem(ctx) ? downgrade(f) : f;
-    const rule = [...before.keys()].find((r) => r.id === f.rule);
-    const after = rule ? state.get(rule) : undefined;
-    const had = rule ? before.get(rule) : undefined;
+    const after = state.get(f.rule)?.counts;
+    const had = before.get(f.rule);
     if (!f.violations?.length || !after || !had) return f;
     return f.violations.every((key) => (had.get(key) ?? 0) >= (after.get(key) ?? 0)) ? downgrade(f) : f;
   });
@@ -235,7 +234,7 @@ export function evaluate(input: EngineInput, options: EngineOptions = {}): Decis
   // the problem is one the stored object already had inside an entry (then it only warns, and the
   // rules must still judge the rest of the edit, or a bump beside it would pass unseen).
   const toRun = newObject.shapeProblem && !preExistingShapeProblem(ctx) ? rules.filter((r) => r.id === "LG305") : rules;
-  const stateResults = new Map<Rule, ReadonlyMap<string, number>>();
+  const stateResults = new Map<string, { readonly rule: Rule; readonly counts: ReadonlyMap<string, number> }>();
 
   const kept: Finding[] = [];
   const bypassed: Finding[] = [];
@@ -245,7 +244,7 @@ export function evaluate(input: EngineInput, options: EngineOptions = {}): Decis
     let findings: Finding[];
     try {
       const result = rule.check(ctx, { bypassed });
-      if (rule.judgesState) stateResults.set(rule, result.violationCounts);
+      if (rule.judgesState) stateResults.set(rule.id, { rule, counts: result.violationCounts });
       const level = severities?.get(rule.id);
       // A warn rule raised to deny denies with the same message (and the other way round).
       findings = level && level !== "off" && level !== rule.severity ? result.findings.map((f) => ({ ...f, severity: level })) : result.findings;
@@ -260,7 +259,7 @@ export function evaluate(input: EngineInput, options: EngineOptions = {}): Decis
 
   let ratcheted: Finding[];
   try {
-    ratcheted = ratchet(ctx, input, kept, stateResults, options.deadlinePassed);
+    ratcheted = ratchet(ctx, input, kept, stateResults);
   } catch (error) {
     // Out of time while comparing with the old object: the denials found stand.
     if (error instanceof DeadlineExceeded) return outOfTime(kind, kept, toRun.length, toRun.length);
