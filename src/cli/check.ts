@@ -1,6 +1,6 @@
 import type { Log, ReportingDescriptor, Result } from "sarif";
 import junitModule, { type Builder } from "junit-report-builder";
-import { causeOf, ruleIds } from "../admission/response.js";
+import { causesOf, ruleIds } from "../admission/response.js";
 import { shapeWarnings } from "../admission/warnings.js";
 import { groupOfApiVersion, lifecycleKindOf, type LifecycleKind } from "../lifecycle/kinds.js";
 import { readLifecycleObject } from "../lifecycle/model.js";
@@ -149,11 +149,16 @@ export interface Problem {
 /** The denials (at most 20, the last counting the rest, like the webhook's causes) and warnings of a result. */
 export function problemsOf(result: CheckResult): Problem[] {
   const at = (f: Finding): Pick<Problem, "file" | "line" | "field"> => ({ file: result.object.file, line: result.object.lineOf(f.field), field: escapeText(f.field) });
-  const denials = result.decision.denials;
-  const shownDenials = denials.length > 20 || result.decision.omittedDenials ? denials.slice(0, 19) : denials;
-  const problems: Problem[] = shownDenials.map((f) => ({ severity: "deny", rule: f.rule, ...at(f), message: causeOf(f).message }));
-  const rest = denials.length - shownDenials.length + (result.decision.omittedDenials ?? 0);
-  if (rest > 0) problems.push({ severity: "deny", rule: denials[19]?.rule ?? "", file: result.object.file, line: result.object.line, field: "", message: `and ${rest} more problems of the same kinds; fix these first` });
+  const { denials, omittedDenials = 0 } = result.decision;
+  // The webhook's causes, capped the same way: the i-th cause is the i-th denial, except a last
+  // one that counts the rest.
+  const causes = causesOf(denials, omittedDenials);
+  const capped = causes.length !== denials.length || omittedDenials > 0;
+  const problems: Problem[] = causes.map((cause, i) => {
+    const finding = denials[i];
+    if (!finding || (capped && i === causes.length - 1)) return { severity: "deny", rule: finding?.rule ?? "", file: result.object.file, line: result.object.line, field: "", message: cause.message };
+    return { severity: "deny", rule: finding.rule, ...at(finding), message: cause.message };
+  });
   const warnings = shapeWarnings(result.decision.warnings.map((f) => f.message));
   for (const f of result.decision.warnings) {
     const text = shapeWarnings([f.message])[0];
@@ -164,7 +169,9 @@ export function problemsOf(result: CheckResult): Problem[] {
 }
 
 const label = (r: CheckResult): string => describeObject({ kind: r.object.kind, namespace: r.namespace, name: r.object.name });
-const where = (o: InputObject): string => `${o.file === "-" ? "stdin" : o.file}:${o.line}`;
+/** A file as outputs name it: stdin for `-`, forward slashes. */
+const fileName = (file: string): string => (file === "-" ? "stdin" : file.split("\\").join("/"));
+const where = (o: InputObject): string => `${fileName(o.file)}:${o.line}`;
 
 function summary(report: CheckReport): string {
   const denied = report.results.filter((r) => !r.decision.allowed).length;
@@ -180,7 +187,7 @@ export function formatText(report: CheckReport): string {
     const { decision } = result;
     const verdict = decision.failure ? `error: rule ${decision.failure.rule} failed: ${escapeText(decision.failure.error).slice(0, 200)}` : decision.allowed ? "allowed" : "denied";
     lines.push(`${label(result)} (${result.operation}, ${where(result.object)}): ${verdict}`);
-    for (const p of problemsOf(result)) lines.push(`  ${p.file === "-" ? "stdin" : p.file}:${p.line}: ${p.severity === "deny" ? "" : "warning: "}${p.message}`);
+    for (const p of problemsOf(result)) lines.push(`  ${fileName(p.file)}:${p.line}: ${p.severity === "deny" ? "" : "warning: "}${p.message}`);
   }
   for (const o of report.deletions) lines.push(`not in --new (a deletion, not checked): ${describeObject(o)} (${where(o)})`);
   const skipped = [...(report.input.old?.skipped ?? []), ...report.input.new.skipped];
@@ -218,7 +225,6 @@ export function formatJson(report: CheckReport): string {
   )}\n`;
 }
 
-const artifact = (file: string): string => (file === "-" ? "stdin" : file.split("\\").join("/"));
 
 /** SARIF 2.1.0 for code-scanning UIs: every rule with its help, every problem with its file and line. */
 export function formatSarif(report: CheckReport, version: string): string {
@@ -240,7 +246,7 @@ export function formatSarif(report: CheckReport, version: string): string {
           ruleId: p.rule,
           level: p.severity === "deny" ? "error" : "warning",
           message: { text: p.message },
-          locations: [{ physicalLocation: { artifactLocation: { uri: artifact(p.file) }, region: { startLine: p.line } }, logicalLocations: [{ fullyQualifiedName: `${label(r)}/${p.field}` }] }],
+          locations: [{ physicalLocation: { artifactLocation: { uri: fileName(p.file) }, region: { startLine: p.line } }, logicalLocations: [{ fullyQualifiedName: `${label(r)}/${p.field}` }] }],
         }),
       ),
   );
@@ -258,11 +264,11 @@ export function formatJunit(report: CheckReport): string {
   const suite = builder.testSuite().name("lifecycle-guard check");
   for (const r of report.results) {
     const problems = problemsOf(r);
-    const test = suite.testCase().className(r.object.kind).name(`${r.namespace ? `${r.namespace}/` : ""}${r.object.name} (${r.operation})`).file(artifact(r.object.file));
+    const test = suite.testCase().className(r.object.kind).name(`${r.namespace ? `${r.namespace}/` : ""}${r.object.name} (${r.operation})`).file(fileName(r.object.file));
     const denials = problems.filter((p) => p.severity === "deny");
-    if (!r.decision.allowed) test.failure(denials.map((p) => `${artifact(p.file)}:${p.line}: ${p.message}`).join("\n") || "denied", "denied");
+    if (!r.decision.allowed) test.failure(denials.map((p) => `${fileName(p.file)}:${p.line}: ${p.message}`).join("\n") || "denied", "denied");
     const warnings = problems.filter((p) => p.severity === "warn");
-    if (warnings.length > 0) test.standardOutput(warnings.map((p) => `${artifact(p.file)}:${p.line}: warning: ${p.message}`).join("\n"));
+    if (warnings.length > 0) test.standardOutput(warnings.map((p) => `${fileName(p.file)}:${p.line}: warning: ${p.message}`).join("\n"));
   }
   for (const o of [...(report.input.old?.skipped ?? []), ...report.input.new.skipped]) suite.testCase().className(o.kind || "(no kind)").name(`${o.namespace ? `${o.namespace}/` : ""}${o.name}`).skipped();
   return `${builder.build()}\n`;

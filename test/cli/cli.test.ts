@@ -299,3 +299,17 @@ describe("check: LG209", () => {
     expect(run(["check", "--old", "canary-old.yaml", "--new", "canary-new.yaml"]).stdout).not.toContain("LG209");
   });
 });
+
+describe("check: many denials", () => {
+  it("caps them as the webhook does: 19 with their lines, then one that counts the rest", async () => {
+    const entries = (tag: string) => Array.from({ length: 25 }, (_, i) => ({ revision: `r${i}`, clusters: [{ name: `c${i}`, defaultRevision: true }], istioOperatorSpec: { tag } }));
+    await yamlFile("many-old.yaml", lifecycleObject("ILM", entries("1.23.4-solo")));
+    await yamlFile("many-new.yaml", lifecycleObject("ILM", entries("1.24.2-solo")));
+    const { code, stdout } = run(["check", "--old", "many-old.yaml", "--new", "many-new.yaml"]);
+    expect(code).toBe(1);
+    const denials = stdout.split("\n").filter((l) => l.startsWith("  many-new.yaml:") && !l.includes("warning:"));
+    expect(denials).toHaveLength(20);
+    expect(denials.slice(0, 19).every((l) => / LG102 revision r\d+ on c\d+: /.test(l))).toBe(true);
+    expect(denials[19]).toMatch(/: and 6 more problems \(LG102\)/);
+  });
+});
