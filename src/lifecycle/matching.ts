@@ -1,5 +1,5 @@
 import type { Entry, LifecycleObject } from "./model.js";
-import { entriesWith, sameGateway } from "./model.js";
+import { entriesWith, identityKey, sameGateway } from "./model.js";
 
 /** The two sides of an UPDATE, which is all the pairing needs to know of a review. */
 export interface ReviewSides {
@@ -85,7 +85,7 @@ class GatewayIndex {
     this.first = entries[0];
     let nameless: Entry | undefined;
     for (const entry of entries) {
-      const identity = entry.gateways.join("\u0000");
+      const identity = identityKey(entry.key, entry);
       if (!this.byIdentity.has(identity)) this.byIdentity.set(identity, entry);
       if (entry.gateways.length === 0) nameless ??= entry;
       for (const name of entry.gateways) if (!this.byName.has(name)) this.byName.set(name, entry);
@@ -95,7 +95,8 @@ class GatewayIndex {
 
   /** The earliest entry that is the same gateway as `entry`, preferring exactly the same gateways. */
   match(entry: Entry): Entry | undefined {
-    const identical = this.byIdentity.get(entry.gateways.join("\u0000"));
+    // One (key, cluster) group: the key is the same on both sides, so this is the gateway identity.
+    const identical = this.byIdentity.get(identityKey(entry.key, entry));
     if (identical) return identical;
     if (entry.gateways.length === 0) return this.first;
     let best = this.firstNameless;
